@@ -1,0 +1,162 @@
+"""The JSON API at /api/v1/: bearer-token auth, one error shape, the routers.
+
+Every error answers `{"detail": "...", "errors": [{"field": ..., "message": ...}]}`
+(`errors` present when particular fields are at fault).
+"""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import Http404
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from accretion.audit.log import Action, record
+from accretion.clinics.models import ApiToken, Membership
+from accretion.clinics.roles import role_has
+from accretion.clinics.tenancy import activate_for_api
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file", "payload", "filters"}
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict] = []
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class FieldErrors(Exception):
+    """Raised by operations whose input failed validation past the schema (forms, rules)."""
+
+    def __init__(self, errors: dict[str, list[str]], status: int = 422, detail: str = "Invalid input."):
+        self.errors = errors
+        self.status = status
+        self.detail = detail
+
+
+class BearerToken(HttpBearer):
+    """A token from POST /auth/token; with a permission, the token's role must hold it (roles.py)."""
+
+    def __init__(self, permission: str | None = None):
+        super().__init__()
+        if permission is not None:
+            role_has(None, permission)  # fail at import time on a misspelt permission
+        self.permission = permission
+
+    def authenticate(self, request, token):
+        if not token or len(token) > 200:
+            return None
+        api_token = ApiToken.objects.for_raw(token).select_related("user", "clinic").first()
+        if api_token is None or not api_token.user.is_active:
+            return None
+        if not activate_for_api(request, api_token.user, api_token.clinic):
+            return None
+        if self.permission and not role_has(request.role, self.permission):
+            raise HttpError(403, f"Your role ({request.role}) may not do this ({self.permission}).")
+        return api_token
+
+
+def can(permission: str) -> BearerToken:
+    """`auth=can("patient.view")`: the operation's permission, checked before its input is read."""
+    return BearerToken(permission)
+
+
+api = NinjaAPI(
+    title="Accretion Portal API",
+    version="1",
+    description="Clinic-scoped JSON API. Send `Authorization: Bearer <token>` from `POST /auth/token`.",
+    urls_namespace="api",
+    auth=BearerToken(),
+)
+
+
+def _field_name(loc) -> str | None:
+    parts = [str(p) for p in loc if str(p) not in _LOCATIONS]
+    return ".".join(parts) or None
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc):
+    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
+
+
+@api.exception_handler(FieldErrors)
+def _field_errors(request, exc):
+    errors = [
+        {"field": None if field == "__all__" else field, "message": str(message)}
+        for field, messages in exc.errors.items()
+        for message in messages
+    ]
+    return api.create_response(request, {"detail": exc.detail, "errors": errors}, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(
+        request,
+        {"detail": "Missing, invalid or expired token.", "errors": [{"field": "Authorization", "message": "Send Authorization: Bearer <token>."}]},
+        status=401,
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+# --- Tokens -----------------------------------------------------------------------
+
+
+class TokenIn(Schema):
+    username: str = Field(max_length=150, pattern=r"^[^\x00]*$")
+    password: str = Field(max_length=256, pattern=r"^[^\x00]*$")
+    clinic: str | None = Field(None, max_length=40, pattern=r"^[^\x00]*$", description="Clinic slug; default: your first clinic")
+
+
+class TokenOut(Schema):
+    token: str
+    clinic: str
+    role: str
+    expires_at: str
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS}, tags=["auth"])
+def issue_token(request, payload: TokenIn):
+    """Exchange a username and password for a bearer token acting in one clinic."""
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if getattr(request, "axes_locked_out", False):
+        raise HttpError(403, f"This account is locked after repeated failed sign-ins; try again in {settings.LOCKOUT_MINUTES} minutes.")
+    if user is None or not user.is_active:
+        raise FieldErrors({"password": ["Wrong username or password."]}, status=401, detail="Wrong username or password.")
+    memberships = Membership.objects.filter(user=user).select_related("clinic").order_by("clinic__name")
+    if payload.clinic:
+        membership = memberships.filter(clinic__slug=payload.clinic).first()
+        if membership is None:
+            raise FieldErrors({"clinic": [f"You are not a member of a clinic '{payload.clinic}'."]}, status=403, detail="Not a member of that clinic.")
+    else:
+        membership = memberships.first()
+        if membership is None:
+            raise FieldErrors({"clinic": ["This account belongs to no clinic."]}, status=403, detail="No clinic.")
+    token, raw = ApiToken.issue(user, membership.clinic, hours=settings.API_TOKEN_HOURS)
+    record(request, Action.TOKEN_ISSUED, token, user=user, clinic=membership.clinic)
+    return {"token": raw, "clinic": membership.clinic.slug, "role": membership.role, "expires_at": token.expires_at.isoformat()}
+
+
+def _register_routers():
+    from accretion.patients.api import router as patients
+
+    api.add_router("/patients", patients)
+
+
+_register_routers()
+
+__all__ = ["api", "can", "FieldErrors", "ERRORS"]

@@ -1,0 +1,42 @@
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+
+from accretion.audit.models import Action, AuditEvent
+from accretion.clinics.models import Membership
+from accretion.clinics.tenancy import requires
+
+
+class AuditFilter(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
+    user = forms.CharField(required=False, max_length=150, label="User contains")
+    patient = forms.IntegerField(required=False, min_value=1, label="Patient id")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def clinic_events(clinic):
+    """The clinic's rows, plus sign-in events of its members (those carry no clinic)."""
+    members = Membership.objects.filter(clinic=clinic).values("user_id")
+    return AuditEvent.objects.filter(Q(clinic_id=clinic.pk) | Q(clinic_id__isnull=True, user_id__in=members))
+
+
+@requires("audit.view")
+def audit_log(request):
+    form = AuditFilter(request.GET or None)
+    events = clinic_events(request.clinic)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["user"]:
+            events = events.filter(username__icontains=data["user"])
+        if data["patient"]:
+            events = events.filter(patient_id=data["patient"])
+        if data["since"]:
+            events = events.filter(at__date__gte=data["since"])
+        if data["until"]:
+            events = events.filter(at__date__lte=data["until"])
+    page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "audit/log.html", {"form": form, "page": page})

@@ -1,0 +1,43 @@
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+
+from accretion.clinics.roles import ROLES
+
+
+class AddMemberForm(forms.Form):
+    email = forms.EmailField(help_text="The staff member signs in with this address.")
+    role = forms.ChoiceField(choices=ROLES)
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="Only for a new account: an initial password of at least 12 characters.",
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+
+    def clean(self):
+        data = super().clean()
+        email = (data.get("email") or "").lower()
+        user = get_user_model().objects.filter(username=email).first()
+        data["user"] = user
+        if user and user.memberships.filter(clinic=self.clinic).exists():
+            self.add_error("email", "This person is already a member of this clinic.")
+        if user is None and "email" in data:
+            if not data.get("password"):
+                self.add_error("password", "A new account needs an initial password.")
+            else:
+                try:
+                    password_validation.validate_password(data["password"], get_user_model()(username=email, email=email))
+                except forms.ValidationError as error:
+                    self.add_error("password", error)
+        return data
+
+
+class ChangeRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLES)
+
+
+class SwitchClinicForm(forms.Form):
+    clinic = forms.IntegerField()

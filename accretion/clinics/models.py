@@ -1,0 +1,75 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from accretion.clinics.roles import ROLES
+
+slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,39}$", "Lower-case letters, digits and hyphens.")
+
+
+class Clinic(models.Model):
+    slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one clinic. A user may belong to several clinics."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=ROLES)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="one_role_per_clinic")]
+        ordering = ["clinic__name", "user__username"]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} at {self.clinic}"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires_at__gt=timezone.now())
+
+    def for_raw(self, raw: str):
+        return self.live().filter(digest=_digest(raw))
+
+
+class ApiToken(models.Model):
+    """A bearer token acting for one user in one clinic. Only its SHA-256 is stored."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    @classmethod
+    def issue(cls, user, clinic, *, hours: int) -> tuple["ApiToken", str]:
+        raw = secrets.token_urlsafe(32)
+        now = timezone.now()
+        token = cls.objects.create(
+            digest=_digest(raw), user=user, clinic=clinic, created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+        return token, raw

@@ -1,0 +1,53 @@
+"""Roles and the permission table: who may do what in a clinic.
+
+This table is the single source of truth. Page views and API operations
+declare the permission they need (`requires` / `api_requires` in tenancy.py);
+README.md renders this table (`accretion permissions --markdown`) and a test
+keeps the two identical.
+"""
+
+PHYSICIAN = "physician"
+NURSE = "nurse"
+PREP_TECH = "prep_tech"
+FRONT_DESK = "front_desk"
+CLINIC_ADMIN = "clinic_admin"
+AUDITOR = "auditor"
+
+ROLES = [
+    (PHYSICIAN, "Physician"),
+    (NURSE, "Nurse"),
+    (PREP_TECH, "Preparation technician"),
+    (FRONT_DESK, "Front desk"),
+    (CLINIC_ADMIN, "Clinic administrator"),
+    (AUDITOR, "Auditor"),
+]
+ROLE_NAMES = [code for code, _ in ROLES]
+
+ALL_ROLES = frozenset(ROLE_NAMES)
+
+# permission -> (what it allows, roles that hold it)
+PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "patient.view": ("Find patients and read their timeline", ALL_ROLES),
+    "patient.edit": (
+        "Register patients and edit their demographics",
+        frozenset({PHYSICIAN, NURSE, FRONT_DESK, CLINIC_ADMIN}),
+    ),
+    "members.manage": ("Add staff to the clinic and change their roles", frozenset({CLINIC_ADMIN})),
+    "audit.view": ("Read the clinic's audit log", frozenset({CLINIC_ADMIN, AUDITOR})),
+}
+
+
+def role_has(role: str | None, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role in PERMISSIONS[permission][1]
+
+
+def permissions_markdown() -> str:
+    header = "| permission | allows | " + " | ".join(ROLE_NAMES) + " |"
+    rule = "|---|---|" + "---|" * len(ROLE_NAMES)
+    rows = [header, rule]
+    for name, (allows, roles) in PERMISSIONS.items():
+        marks = " | ".join("yes" if role in roles else "–" for role in ROLE_NAMES)
+        rows.append(f"| `{name}` | {allows} | {marks} |")
+    return "\n".join(rows)

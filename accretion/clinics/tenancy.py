@@ -1,0 +1,114 @@
+"""Tenancy: every request acts in one clinic, and every query is scoped to it.
+
+- `ActiveClinicMiddleware` puts the signed-in user's active clinic and role on
+  the request (`request.clinic`, `request.role`, `request.memberships`).
+- `clinic_objects(request, Model)` is the only way request code reaches
+  clinic-owned rows; an object of another clinic is simply not found (404).
+- `requires("permission")` guards a page, `api_requires` an API operation,
+  both against the permission table in roles.py.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+
+from accretion.clinics.models import Membership
+from accretion.clinics.roles import role_has
+
+SESSION_KEY = "active_clinic_id"
+
+
+def _activate(request, memberships, wanted_id):
+    chosen = next((m for m in memberships if m.clinic_id == wanted_id), None)
+    chosen = chosen or (memberships[0] if memberships else None)
+    request.memberships = memberships
+    request.membership = chosen
+    request.clinic = chosen.clinic if chosen else None
+    request.role = chosen.role if chosen else None
+
+
+class ActiveClinicMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.clinic = request.role = request.membership = None
+        request.memberships = []
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            memberships = list(Membership.objects.filter(user=user).select_related("clinic"))
+            _activate(request, memberships, request.session.get(SESSION_KEY))
+        return self.get_response(request)
+
+
+def activate_for_api(request, user, clinic):
+    """Token requests act in the clinic the token was issued for, if still a member."""
+    membership = Membership.objects.filter(user=user, clinic=clinic).select_related("clinic").first()
+    request.user = user
+    request.memberships = [membership] if membership else []
+    request.membership = membership
+    request.clinic = membership.clinic if membership else None
+    request.role = membership.role if membership else None
+    return membership is not None
+
+
+def clinic_context(request):
+    return {
+        "active_clinic": getattr(request, "clinic", None),
+        "active_role": getattr(request, "role", None),
+        "memberships": getattr(request, "memberships", []),
+        "can": _Can(getattr(request, "role", None)),
+        "session_minutes": settings.SESSION_IDLE_MINUTES,
+    }
+
+
+class _Can:
+    """Lets templates ask `{% if can.patient_edit %}`."""
+
+    def __init__(self, role):
+        self.role = role
+
+    def __getattr__(self, name):
+        return role_has(self.role, name.replace("_", ".", 1))
+
+
+def clinic_objects(request, model_or_queryset):
+    """The rows of a model (or queryset) that belong to the request's clinic."""
+    queryset = model_or_queryset
+    if not isinstance(queryset, QuerySet):
+        queryset = queryset._default_manager.all()
+    if request.clinic is None:
+        return queryset.none()
+    return queryset.filter(clinic=request.clinic)
+
+
+def get_clinic_object(request, model_or_queryset, **lookup):
+    """One row of the request's clinic, or 404: another clinic's row does not exist here."""
+    return get_object_or_404(clinic_objects(request, model_or_queryset), **lookup)
+
+
+def requires(permission: str):
+    """Page decorator: signed in, a member of the active clinic, and a role holding `permission`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = f"{request.build_absolute_uri('/accounts/login/')}"
+                    return response
+                return redirect_to_login(request.get_full_path())
+            if request.clinic is None or not role_has(request.role, permission):
+                raise PermissionDenied(permission)
+            return view(request, *args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator

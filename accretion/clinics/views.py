@@ -1,0 +1,101 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accretion.audit.log import Action, record
+from accretion.clinics.forms import AddMemberForm, ChangeRoleForm, SwitchClinicForm
+from accretion.clinics.models import Membership
+from accretion.clinics.roles import CLINIC_ADMIN, PERMISSIONS, ROLE_NAMES
+from accretion.clinics.tenancy import SESSION_KEY, clinic_objects, get_clinic_object, requires
+
+
+def locked_out(request, response=None, credentials=None):
+    """What a locked account sees (django-axes calls this)."""
+    message = (
+        f"This account is locked after {settings.LOGIN_FAILURE_LIMIT} failed sign-ins. "
+        f"Try again in {settings.LOCKOUT_MINUTES} minutes, or ask your clinic administrator."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": [{"field": "username", "message": message}]}, status=403)
+    return render(request, "registration/login.html", {"locked_message": message}, status=403)
+
+
+@login_required
+@require_POST
+def switch_clinic(request):
+    form = SwitchClinicForm(request.POST)
+    wanted = form.cleaned_data["clinic"] if form.is_valid() else None
+    membership = next((m for m in request.memberships if m.clinic_id == wanted), None)
+    if membership is None:
+        messages.error(request, "You are not a member of that clinic.")
+        return redirect("patients:list")
+    request.session[SESSION_KEY] = membership.clinic_id
+    record(request, Action.SWITCH_CLINIC, membership.clinic, clinic=membership.clinic)
+    messages.success(request, f"You are now working in {membership.clinic.name}.")
+    return redirect("patients:list")
+
+
+@requires("members.manage")
+def member_list(request):
+    form = AddMemberForm(request.POST or None, clinic=request.clinic)
+    if request.method == "POST" and form.is_valid():
+        _add_member(request, form.cleaned_data)
+        messages.success(request, f"{form.cleaned_data['email']} was added as {form.cleaned_data['role']}.")
+        return redirect("members")
+    members = clinic_objects(request, Membership).select_related("user").order_by("user__username")
+    return render(
+        request,
+        "clinics/members.html",
+        {"form": form, "members": members, "role_names": ROLE_NAMES, "permission_rows": _permission_rows()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _permission_rows():
+    return [
+        {"name": name, "allows": allows, "marks": [role in roles for role in ROLE_NAMES]}
+        for name, (allows, roles) in PERMISSIONS.items()
+    ]
+
+
+def _add_member(request, data):
+    with transaction.atomic():
+        user = data["user"]
+        if user is None:
+            email = data["email"].lower()
+            user = get_user_model().objects.create_user(username=email, email=email, password=data["password"])
+        membership = Membership.objects.create(user=user, clinic=request.clinic, role=data["role"])
+        record(request, Action.PERMISSION_CHANGE, membership, member=user.username, role=data["role"], previous=None)
+
+
+@requires("members.manage")
+@require_POST
+def member_change(request, membership_id):
+    membership = get_clinic_object(request, Membership.objects.select_related("user"), pk=membership_id)
+    removing = "remove" in request.POST
+    form = ChangeRoleForm(request.POST)
+    if not removing and not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return redirect("members")
+    new_role = None if removing else form.cleaned_data["role"]
+    with transaction.atomic():
+        admins = clinic_objects(request, Membership).select_for_update().filter(role=CLINIC_ADMIN)
+        if membership.role == CLINIC_ADMIN and new_role != CLINIC_ADMIN and admins.count() <= 1:
+            messages.error(request, "A clinic needs at least one clinic administrator.")
+            return redirect("members")
+        previous = membership.role
+        if removing:
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None, previous=previous)
+            membership.delete()
+            messages.success(request, f"{membership.user.username} no longer has access to this clinic.")
+        else:
+            membership.role = new_role
+            membership.save(update_fields=["role"])
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role, previous=previous)
+            messages.success(request, f"{membership.user.username} is now {membership.get_role_display()}.")
+    return redirect("members")

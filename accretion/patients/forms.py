@@ -1,0 +1,44 @@
+from django import forms
+
+from accretion.patients.models import Patient
+
+FIELDS = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "phone", "email", "preferred_language"]
+
+
+class PatientForm(forms.ModelForm):
+    """Validates a patient for the pages and the API alike."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = FIELDS
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean_mrn(self):
+        mrn = self.cleaned_data["mrn"].strip().upper()
+        clash = Patient.objects.filter(clinic=self.clinic, mrn=mrn)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"Another patient in this clinic already has MRN {mrn}.")
+        return mrn
+
+    def clean_given_name(self):
+        return self.cleaned_data["given_name"].strip()
+
+    def clean_family_name(self):
+        return self.cleaned_data["family_name"].strip()
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")

@@ -1,0 +1,20 @@
+"""The patient timeline: one section per stage of care, filled as capabilities record them."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    empty: str
+    items: list = field(default_factory=list)
+
+
+def sections(patient) -> list[Section]:
+    return [
+        Section("screenings", "Screenings", "No screening yet. The intake and its eligibility decision will appear here."),
+        Section("consents", "Consent and cost estimate", "No consent yet. Education shown, the signed consent and the self-pay estimate will appear here."),
+        Section("procedures", "Procedures", "No procedure yet. Each procedure day (time-out, PRP preparation, injections, signature) will appear here."),
+        Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here."),
+    ]

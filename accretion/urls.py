@@ -1,0 +1,27 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accretion.api import api
+from accretion.audit.views import audit_log
+
+
+def health(request):
+    """For load balancers and monitors: the process answers and the database is reachable."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patients:list"), name="home"),
+    path("", include("accretion.clinics.urls")),
+    path("patients/", include("accretion.patients.urls")),
+    path("audit/", audit_log, name="audit"),
+    path("api/v1/", api.urls),
+    path("health/", health, name="health"),
+]

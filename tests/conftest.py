@@ -1,0 +1,93 @@
+import os
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from accretion.clinics.models import Clinic, Membership
+from accretion.clinics.roles import ROLE_NAMES
+from accretion.clinics.tenancy import SESSION_KEY
+from accretion.patients.models import Patient
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# made by fixtures around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Argon2 is deliberately slow; tests that check it restore the real list.
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def clinics(db):
+    north = Clinic.objects.create(slug="north", name="North Spine", phone="+1 555 0100")
+    south = Clinic.objects.create(slug="south", name="South Spine", phone="+1 555 0200")
+    return {"north": north, "south": south}
+
+
+@pytest.fixture
+def staff(clinics, django_user_model):
+    """One user per role per clinic: staff[("north", "physician")]."""
+    users = {}
+    for slug, clinic in clinics.items():
+        for role in ROLE_NAMES:
+            user = django_user_model.objects.create_user(
+                username=f"{role}@{slug}.test", email=f"{role}@{slug}.test", password="correct horse battery"
+            )
+            Membership.objects.create(user=user, clinic=clinic, role=role)
+            users[(slug, role)] = user
+    return users
+
+
+_mrn_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_patient():
+    def make(clinic, **fields):
+        number = next(_mrn_counter)
+        values = {
+            "mrn": f"T{number:06d}",
+            "given_name": "Ada",
+            "family_name": f"Lovelace{number}",
+            "date_of_birth": date(1970, 5, 17),
+            "sex": "female",
+            "preferred_language": "en",
+        }
+        values.update(fields)
+        return Patient.objects.create(clinic=clinic, **values)
+
+    return make
+
+
+def signed_in(user, clinic=None) -> Client:
+    client = Client()
+    client.force_login(user)
+    if clinic is not None:
+        session = client.session
+        session[SESSION_KEY] = clinic.pk
+        session.save()
+    return client
+
+
+def api_client(user, clinic) -> Client:
+    from accretion.clinics.models import ApiToken
+
+    _, raw = ApiToken.issue(user, clinic, hours=1)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }

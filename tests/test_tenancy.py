@@ -1,0 +1,169 @@
+"""Every route is clinic-scoped and guarded by the permission table.
+
+These tests walk the URL configuration itself, so a new page or API
+operation that is not covered (an unknown object parameter, or no declared
+permission) makes them fail.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import get_resolver
+from django.urls.resolvers import URLResolver
+from ninja.operation import PathView
+
+from accretion.clinics.models import Membership
+from accretion.clinics.roles import PERMISSIONS, ROLE_NAMES, permissions_markdown, role_has
+from tests.conftest import api_client, signed_in
+
+# Routes anyone may reach (they authenticate or describe the API themselves).
+PUBLIC = {
+    "",
+    "accounts/login/",
+    "accounts/logout/",
+    "clinic/switch/",  # signed-in users only; it checks membership itself
+    "health/",
+    "api/v1/",
+    "api/v1/docs",
+    "api/v1/openapi.json",
+    "api/v1/auth/token",
+}
+
+# How to find an object of clinic `north` for each URL parameter.
+OBJECT_PARAMETERS = {
+    "patient_id": lambda world: world["patient"].pk,
+    "membership_id": lambda world: world["membership"].pk,
+}
+
+PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+METHODS = ["get", "post", "patch", "put", "delete"]
+
+
+def walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def operations():
+    """(route, methods, required permission or None) for every page and API operation."""
+    seen = set()
+    for route, callback in walk(get_resolver().url_patterns):
+        path_views = [c.cell_contents for c in (getattr(callback, "__closure__", None) or ()) if isinstance(c.cell_contents, PathView)]
+        if path_views:
+            for op in path_views[0].operations:
+                key = (route, tuple(op.methods))
+                if key not in seen:
+                    seen.add(key)
+                    permissions = [getattr(auth, "permission", None) for auth in op.auth_callbacks]
+                    yield route, [m.lower() for m in op.methods], next(filter(None, permissions), None)
+        elif route not in seen:
+            seen.add(route)
+            yield route, None, getattr(callback, "required_permission", None)
+
+
+def call(client, method, url, is_api):
+    if is_api and method != "get":
+        return getattr(client, method)(url, data="{}", content_type="application/json")
+    return getattr(client, method)(url)
+
+
+def fill(route, world):
+    def value(match):
+        name = match.group(1)
+        assert name in OBJECT_PARAMETERS, f"route {route!r} takes <{name}>: teach this test how to find one"
+        return str(OBJECT_PARAMETERS[name](world))
+
+    return "/" + PARAM.sub(value, route)
+
+
+@pytest.fixture
+def world(clinics, staff, make_patient):
+    north = clinics["north"]
+    return {
+        "patient": make_patient(north),
+        "membership": Membership.objects.get(clinic=north, role="nurse"),
+    }
+
+
+def test_every_route_declares_a_permission_or_is_public():
+    undeclared = [route for route, _, permission in operations() if permission is None and route not in PUBLIC]
+    assert undeclared == []
+    for _, _, permission in operations():
+        assert permission is None or permission in PERMISSIONS
+
+
+def _role_with(permission):
+    return next(role for role in ROLE_NAMES if role_has(role, permission))
+
+
+@pytest.mark.django_db
+def test_other_clinics_objects_are_not_found(world, clinics, staff):
+    checked = 0
+    for route, methods, permission in operations():
+        if not PARAM.search(route):
+            continue
+        url = fill(route, world)
+        role = _role_with(permission)  # a role that may use the route, so only the clinic differs
+        is_api = route.startswith("api/")
+        client = api_client(staff[("south", role)], clinics["south"]) if is_api else signed_in(staff[("south", role)])
+        statuses = {}
+        for method in methods or METHODS:
+            statuses[method] = call(client, method, url, is_api).status_code
+        assert set(statuses.values()) <= {404, 405}, (route, statuses)
+        assert 404 in statuses.values(), (route, statuses)
+        # ...and the same request from the owning clinic is not a 404.
+        owner = api_client(staff[("north", role)], clinics["north"]) if is_api else signed_in(staff[("north", role)])
+        method = next(m for m, status in statuses.items() if status == 404)
+        assert call(owner, method, url, is_api).status_code != 404, route
+        checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.django_db
+def test_each_role_is_refused_what_the_table_denies(world, clinics, staff):
+    north = clinics["north"]
+    checked = 0
+    for route, methods, permission in operations():
+        if permission is None:
+            continue
+        url = fill(route, world)
+        is_api = route.startswith("api/")
+        for role in ROLE_NAMES:
+            if role_has(role, permission):
+                continue
+            user = staff[("north", role)]
+            client = api_client(user, north) if is_api else signed_in(user, north)
+            for method in methods or ["get", "post"]:
+                status = call(client, method, url, is_api).status_code
+                # 422 would mean validation ran before the permission check: not allowed either.
+                assert status in (403, 405), (route, role, method, status)
+                checked += 1
+    assert checked > 0
+
+
+def test_readme_shows_the_permission_table():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert permissions_markdown() in readme
+
+
+@pytest.mark.django_db
+def test_anonymous_pages_redirect_to_sign_in_and_api_answers_401(world):
+    from django.test import Client
+
+    client = Client()
+    for route, methods, permission in operations():
+        if permission is None:
+            continue
+        url = fill(route, world)
+        if route.startswith("api/"):
+            for method in methods:
+                response = call(client, method, url, True)
+                assert response.status_code == 401, (route, method)
+                assert response.json()["errors"][0]["field"] == "Authorization"
+        else:
+            response = client.get(url)
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), route
