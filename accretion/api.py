@@ -153,8 +153,10 @@ def issue_token(request, payload: TokenIn):
 
 def _register_routers():
     from accretion.patients.api import router as patients
+    from accretion.screenings.api import router as screenings
 
     api.add_router("/patients", patients)
+    api.add_router("", screenings)
 
 
 _register_routers()

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "accretion.clinics",
     "accretion.audit",
     "accretion.patients",
+    "accretion.screenings",
+    "accretion.cli",
 ]
 
 MIDDLEWARE = [

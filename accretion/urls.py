@@ -21,6 +21,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list"), name="home"),
     path("", include("accretion.clinics.urls")),
     path("patients/", include("accretion.patients.urls")),
+    path("", include("accretion.screenings.urls")),
     path("audit/", audit_log, name="audit"),
     path("api/v1/", api.urls),
     path("health/", health, name="health"),

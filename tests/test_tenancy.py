@@ -34,6 +34,12 @@ PUBLIC = {
 OBJECT_PARAMETERS = {
     "patient_id": lambda world: world["patient"].pk,
     "membership_id": lambda world: world["membership"].pk,
+    "screening_id": lambda world: world["screening"].pk,
+}
+
+# A body that passes the schema, for operations whose schema is checked before the object is looked up.
+EXAMPLE_BODIES = {
+    "api/v1/screenings/<int:screening_id>/review": '{"outcome": "proceed", "reasons": {}}',
 }
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -65,9 +71,9 @@ def operations():
             yield route, None, getattr(callback, "required_permission", None)
 
 
-def call(client, method, url, is_api):
+def call(client, method, url, is_api, route=""):
     if is_api and method != "get":
-        return getattr(client, method)(url, data="{}", content_type="application/json")
+        return getattr(client, method)(url, data=EXAMPLE_BODIES.get(route, "{}"), content_type="application/json")
     return getattr(client, method)(url)
 
 
@@ -82,10 +88,14 @@ def fill(route, world):
 
 @pytest.fixture
 def world(clinics, staff, make_patient):
+    from accretion.screenings.models import Screening
+
     north = clinics["north"]
+    patient = make_patient(north)
     return {
-        "patient": make_patient(north),
+        "patient": patient,
         "membership": Membership.objects.get(clinic=north, role="nurse"),
+        "screening": Screening.objects.create(clinic=north, patient=patient, created_by=staff[("north", "nurse")]),
     }
 
 
@@ -112,13 +122,13 @@ def test_other_clinics_objects_are_not_found(world, clinics, staff):
         client = api_client(staff[("south", role)], clinics["south"]) if is_api else signed_in(staff[("south", role)])
         statuses = {}
         for method in methods or METHODS:
-            statuses[method] = call(client, method, url, is_api).status_code
+            statuses[method] = call(client, method, url, is_api, route).status_code
         assert set(statuses.values()) <= {404, 405}, (route, statuses)
         assert 404 in statuses.values(), (route, statuses)
         # ...and the same request from the owning clinic is not a 404.
         owner = api_client(staff[("north", role)], clinics["north"]) if is_api else signed_in(staff[("north", role)])
         method = next(m for m, status in statuses.items() if status == 404)
-        assert call(owner, method, url, is_api).status_code != 404, route
+        assert call(owner, method, url, is_api, route).status_code != 404, route
         checked += 1
     assert checked >= 4
 

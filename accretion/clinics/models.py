@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from accretion.clinical.screening import DEFAULT_PROTOCOL, ScreeningProtocol
 from accretion.clinics.roles import ROLES
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,39}$", "Lower-case letters, digits and hyphens.")
@@ -16,10 +17,18 @@ class Clinic(models.Model):
     slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=40, blank=True)
+    # Thresholds and windows of the screening rule set that differ from the default
+    # (accretion.clinical.screening.ScreeningProtocol); empty = the default protocol.
+    screening_protocol = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+
+    def get_screening_protocol(self) -> ScreeningProtocol:
+        if not self.screening_protocol:
+            return DEFAULT_PROTOCOL
+        return ScreeningProtocol.from_dict(self.screening_protocol)
 
     def __str__(self):
         return self.name

@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
         "Register patients and edit their demographics",
         frozenset({PHYSICIAN, NURSE, FRONT_DESK, CLINIC_ADMIN}),
     ),
+    "screening.record": ("Enter intakes and run the eligibility screening", frozenset({PHYSICIAN, NURSE})),
+    "screening.review": ("Record the physician's review of a screening", frozenset({PHYSICIAN})),
+    "protocol.manage": ("Set the clinic's screening thresholds and windows", frozenset({CLINIC_ADMIN})),
     "members.manage": ("Add staff to the clinic and change their roles", frozenset({CLINIC_ADMIN})),
     "audit.view": ("Read the clinic's audit log", frozenset({CLINIC_ADMIN, AUDITOR})),
 }

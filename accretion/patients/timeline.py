@@ -13,7 +13,8 @@ class Section:
 
 def sections(patient) -> list[Section]:
     return [
-        Section("screenings", "Screenings", "No screening yet. The intake and its eligibility decision will appear here."),
+        Section("screenings", "Screenings", "No screening yet. The intake and its eligibility decision will appear here.",
+                list(patient.screenings.select_related("reviewed_by").order_by("-created_at", "-id"))),
         Section("consents", "Consent and cost estimate", "No consent yet. Education shown, the signed consent and the self-pay estimate will appear here."),
         Section("procedures", "Procedures", "No procedure yet. Each procedure day (time-out, PRP preparation, injections, signature) will appear here."),
         Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here."),

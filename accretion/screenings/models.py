@@ -1,0 +1,76 @@
+"""A screening: the intake as entered, the rule set's decision, and the physician's review.
+
+A draft keeps a partial intake that staff come back to. Running the rules
+fixes the intake, findings and ruleset version; from then on the record only
+gains a review, and once reviewed it never changes (a new screening
+supersedes it).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accretion.clinics.models import Clinic
+from accretion.patients.models import Patient
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    DECIDED = "decided", "Decided"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class Decision(models.TextChoices):
+    ELIGIBLE = "eligible", "Eligible"
+    REVIEW = "review", "Physician review needed"
+    INELIGIBLE = "ineligible", "Not eligible"
+
+
+class ReviewOutcome(models.TextChoices):
+    PROCEED = "proceed", "Proceed"
+    DO_NOT_PROCEED = "do_not_proceed", "Do not proceed"
+
+
+class Screening(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    intake = models.JSONField(default=dict, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    ruleset = models.CharField(max_length=80, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_outcome = models.CharField(max_length=15, choices=ReviewOutcome.choices, blank=True)
+    review_reasons = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "patient", "-created_at"], name="screening_patient_time")]
+
+    def __str__(self):
+        return f"Screening {self.pk} of {self.patient_id} ({self.status})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Status.DRAFT
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status == Status.DECIDED and self.decision == Decision.REVIEW
+
+    @property
+    def review_findings(self) -> list[dict]:
+        return [f for f in self.findings if f["severity"] == "review"]
+
+    @property
+    def cleared_to_proceed(self) -> bool:
+        """Eligible, or review with a physician's proceed: what procedure day will require."""
+        if self.decision == Decision.ELIGIBLE:
+            return True
+        return self.decision == Decision.REVIEW and self.review_outcome == ReviewOutcome.PROCEED

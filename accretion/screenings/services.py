@@ -1,0 +1,84 @@
+"""Screening use cases shared by the pages and the API."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accretion.audit.log import Action, record
+from accretion.clinical import screening as rules
+from accretion.screenings.models import Decision, ReviewOutcome, Screening, Status
+
+
+class ScreeningClosed(Exception):
+    """The screening can no longer change in the way asked."""
+
+
+def save_draft(request, patient, intake: dict, screening: Screening | None = None) -> Screening:
+    with transaction.atomic():
+        if screening is None:
+            screening = Screening.objects.create(
+                clinic=patient.clinic, patient=patient, intake=intake, created_by=request.user
+            )
+            record(request, Action.CREATE, screening, status="draft")
+            return screening
+        screening = _locked_draft(screening)
+        screening.intake = intake
+        screening.updated_at = timezone.now()
+        screening.version += 1
+        screening.save(update_fields=["intake", "updated_at", "version"])
+        record(request, Action.UPDATE, screening, status="draft")
+        return screening
+
+
+def store_decision(request, patient, intake: dict, decision: rules.Decision, screening: Screening | None = None) -> Screening:
+    """Fix the intake and the rule set's answer on a (new or draft) screening."""
+    now = timezone.now()
+    fields = {
+        "intake": intake,
+        "status": Status.DECIDED,
+        "decision": decision.decision,
+        "findings": [f.to_dict() for f in decision.findings],
+        "ruleset": decision.ruleset,
+        "decided_at": now,
+        "updated_at": now,
+    }
+    with transaction.atomic():
+        if screening is None:
+            screening = Screening.objects.create(clinic=patient.clinic, patient=patient, created_by=request.user, **fields)
+            action = Action.CREATE
+        else:
+            screening = _locked_draft(screening)
+            for name, value in fields.items():
+                setattr(screening, name, value)
+            screening.version += 1
+            screening.save()
+            action = Action.UPDATE
+        record(request, action, screening, decision=decision.decision, ruleset=decision.ruleset)
+    return screening
+
+
+def record_review(request, screening: Screening, outcome: str, reasons: dict) -> Screening:
+    with transaction.atomic():
+        current = Screening.objects.select_for_update().get(pk=screening.pk)
+        if current.decision == Decision.INELIGIBLE:
+            raise ScreeningClosed("A contraindication cannot be overridden: this screening is not eligible.")
+        if not current.needs_review:
+            raise ScreeningClosed("This screening has no open review (it is a draft, eligible, or already reviewed).")
+        missing = [code for code in (f["code"] for f in current.review_findings) if not (reasons.get(code) or "").strip()]
+        if missing:
+            raise ScreeningClosed(f"Give a reason for every review finding: {', '.join(missing)}.")
+        current.status = Status.REVIEWED
+        current.review_outcome = ReviewOutcome(outcome)
+        current.review_reasons = {code: reasons[code].strip() for code in (f["code"] for f in current.review_findings)}
+        current.reviewed_by = request.user
+        current.reviewed_at = current.updated_at = timezone.now()
+        current.version += 1
+        current.save()
+        record(request, Action.UPDATE, current, review=outcome)
+    return current
+
+
+def _locked_draft(screening: Screening) -> Screening:
+    current = Screening.objects.select_for_update().get(pk=screening.pk)
+    if current.status != Status.DRAFT:
+        raise ScreeningClosed("This screening has been decided and can no longer be edited; start a new one.")
+    return current

@@ -1,0 +1,56 @@
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from accretion.patients.models import Patient
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SAFETY = [
+    "Active infection (systemic, or at or near the injection site)",
+    "Bleeding disorder (coagulopathy, platelet dysfunction)",
+    "Radicular symptoms (pain, numbness or weakness along a nerve root)",
+    "Active malignancy",
+    "Pregnant",
+]
+
+
+def test_nurse_screens_a_patient_on_apixaban_and_a_physician_reviews(live_server, browser, sign_in, shot):
+    call_command("demo", stdout=open("/dev/null", "w"))
+    patient = Patient.objects.filter(clinic__slug="north").order_by("mrn").first()
+
+    nurse = browser.new_page()
+    sign_in(nurse, "nurse@north.demo")
+    nurse.goto(f"{live_server.url}/patients/{patient.pk}/")
+    nurse.get_by_role("button", name="New screening").click()
+    nurse.get_by_label("Region").select_option("lumbar")
+    nurse.get_by_label("Facet joint osteoarthritis").check()
+    nurse.get_by_label("Facet joint", exact=True).check()
+    for question in SAFETY:
+        nurse.get_by_role("radiogroup", name=question).get_by_label("No", exact=True).check()
+    nurse.get_by_label("None of these (assessed)").check()
+    nurse.get_by_label("Platelet count (×10³/µL)").fill("215")
+    nurse.get_by_role("textbox", name="Medications").fill("Eliquis")
+    shot(nurse, "10-intake")
+    nurse.get_by_role("button", name="Screen").click()
+    expect(nurse.get_by_role("heading", name="Screening: Physician review needed")).to_be_visible()
+    expect(nurse.get_by_text("Current anticoagulant: apixaban")).to_be_visible()
+    expect(nurse.get_by_text("Waiting for a physician's review.")).to_be_visible()
+    shot(nurse, "11-decision-review")
+    screening_url = nurse.url
+
+    physician = browser.new_context().new_page()
+    sign_in(physician, "physician@north.demo")
+    physician.goto(screening_url)
+    physician.get_by_label("Reason for ANTICOAGULANT").fill("Apixaban held 3 days before, restart next day; agreed with cardiology.")
+    physician.get_by_label("Proceed", exact=True).check()
+    physician.get_by_role("button", name="Record review").click()
+    expect(physician.get_by_text("Review recorded.")).to_be_visible()
+    expect(physician.get_by_text("Physician's reason: Apixaban held 3 days")).to_be_visible()
+    shot(physician, "12-reviewed")
+
+    physician.get_by_role("link", name="Back to the timeline").click()
+    section = physician.locator("#timeline-screenings")
+    expect(section.get_by_text("Physician review needed")).to_be_visible()
+    expect(section.get_by_text("proceed")).to_be_visible()
+    shot(physician, "13-timeline")
