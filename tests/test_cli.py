@@ -56,6 +56,12 @@ def test_production_without_secret_key_is_one_line(env):
     assert result.returncode == 1 and "SECRET_KEY must be set" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_usage_errors_are_one_line(env):
+    for args in (["audit"], ["audit", "repair"]):
+        result = run(*args, env=env)
+        assert result.returncode == 2 and result.stderr.strip().count("\n") == 0, result.stderr
+
+
 def test_permissions_table(env):
     result = run("permissions", env=env)
     assert result.returncode == 0 and "| `patient.view` |" in result.stdout

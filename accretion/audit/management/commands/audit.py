@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accretion.audit.chain import verify
+from accretion.cli.base import OneLineUsage, add_subcommands
 
 
-class Command(BaseCommand):
+class Command(OneLineUsage, BaseCommand):
     help = "Work with the audit log. `audit verify` recomputes the hash chain."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="verify")
+        sub = add_subcommands(parser, dest="subcommand", required=True, metavar="verify")
         sub.add_parser("verify", help="Recompute the hash chain; exit 1 naming the first broken row.")
 
     def handle(self, *args, subcommand, **options):
