@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
+	scripts/system-packages.sh runtime
 	mkdir -p var
 	DEBUG=true $(VENV)/bin/accretion migrate --noinput
 	DEBUG=true $(VENV)/bin/accretion demo

@@ -5,6 +5,7 @@ at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL. See README.md.
 """
 
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +45,10 @@ INSTALLED_APPS = [
     "accretion.audit",
     "accretion.patients",
     "accretion.screenings",
+    "accretion.procedures",
+    "accretion.consents",
+    "accretion.education",
+    "accretion.aftercare",
     "accretion.cli",
 ]
 
@@ -96,6 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # never read the same audit-chain head (see accretion/audit/chain.py).
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not shared-cache memory: there concurrent live-server requests
+    # fail at once with "table is locked" instead of waiting for the write lock.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_PATH", str(Path(tempfile.gettempdir()) / "accretion-test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Sign-in, sessions, passwords -------------------------------------------
@@ -165,6 +173,15 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# --- E-mail (console in development; SMTP in production: EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accretion Portal <no-reply@localhost>")
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian's Chromium, idempotently) and runs the
+# Installs what the tests need (Debian's Chromium, poppler, WeasyPrint's libraries;
+# idempotently) and runs the
 # whole suite: on SQLite, and in CI (CI=true) also on the local PostgreSQL in a
 # throw-away database. TEST_DATABASES=sqlite|postgres|"sqlite postgres" chooses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing Debian's chromium for the browser tests..."
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+scripts/system-packages.sh test
 
 if [ -z "${TEST_DATABASES:-}" ]; then
   if [ "${CI:-}" = "true" ]; then TEST_DATABASES="sqlite postgres"; else TEST_DATABASES="sqlite"; fi
@@ -34,7 +30,8 @@ WORKERS="${TEST_WORKERS:-2}"
 status=0
 for db in $TEST_DATABASES; do
   case "$db" in
-    sqlite)   url="sqlite:///:memory:" ;;
+    sqlite)   url="sqlite:///accretion.sqlite3"
+              export TEST_SQLITE_PATH="$(mktemp -d)/accretion-test.sqlite3" ;;
     postgres) url="$(postgres_url)" ;;
     *) echo "unknown database '$db' in TEST_DATABASES" >&2; exit 2 ;;
   esac

@@ -80,6 +80,9 @@ def test_wrong_shapes(api, clinics, make_patient):
     assert api.get("/api/v1/patients", {"limit": 1000}).status_code == 422
     assert api.get("/api/v1/patients", {"q": "a\x00"}).status_code == 422
     assert api.get("/api/v1/patients/99999999").status_code == 404
+    # Numbers past 64 bits never reach the database.
+    assert api.get("/api/v1/patients", {"offset": 2**70}).status_code == 422
+    assert api.get(f"/api/v1/patients/{2**70}").status_code == 404
 
 
 def test_duplicate_mrn_answers_422_naming_mrn(api, clinics, make_patient):

@@ -11,7 +11,7 @@ from accretion.clinics.tenancy import requires
 class AuditFilter(forms.Form):
     action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
     user = forms.CharField(required=False, max_length=150, label="User contains")
-    patient = forms.IntegerField(required=False, min_value=1, label="Patient id")
+    patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, label="Patient id")
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

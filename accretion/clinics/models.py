@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from accretion.clinical.aftercare import DEFAULT_PROTOCOL as DEFAULT_AFTERCARE
+from accretion.clinical.aftercare import AftercareProtocol, parse_protocol
 from accretion.clinical.screening import DEFAULT_PROTOCOL, ScreeningProtocol
 from accretion.clinics.roles import ROLES
 
@@ -20,6 +22,8 @@ class Clinic(models.Model):
     # Thresholds and windows of the screening rule set that differ from the default
     # (accretion.clinical.screening.ScreeningProtocol); empty = the default protocol.
     screening_protocol = models.JSONField(default=dict, blank=True)
+    # Aftercare settings that differ from the default (accretion.clinical.aftercare.AftercareProtocol).
+    aftercare_protocol = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -29,6 +33,11 @@ class Clinic(models.Model):
         if not self.screening_protocol:
             return DEFAULT_PROTOCOL
         return ScreeningProtocol.from_dict(self.screening_protocol)
+
+    def get_aftercare_protocol(self) -> AftercareProtocol:
+        if not self.aftercare_protocol:
+            return DEFAULT_AFTERCARE
+        return parse_protocol(self.aftercare_protocol)
 
     def __str__(self):
         return self.name

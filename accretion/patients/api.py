@@ -68,7 +68,7 @@ class PatientPage(Schema):
 class ListParams(Schema):
     q: str = Field("", max_length=100, pattern=NO_NUL, description="Name words, MRN prefix or date of birth")
     limit: int = Field(25, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
 
 
 def _save(request, form):

@@ -15,7 +15,9 @@ def sections(patient) -> list[Section]:
     return [
         Section("screenings", "Screenings", "No screening yet. The intake and its eligibility decision will appear here.",
                 list(patient.screenings.select_related("reviewed_by").order_by("-created_at", "-id"))),
-        Section("consents", "Consent and cost estimate", "No consent yet. Education shown, the signed consent and the self-pay estimate will appear here."),
-        Section("procedures", "Procedures", "No procedure yet. Each procedure day (time-out, PRP preparation, injections, signature) will appear here."),
+        Section("consents", "Consent and cost estimate", "No consent yet. Education shown, the signed consent and the self-pay estimate will appear here.",
+                list(patient.consents.select_related("procedure", "withdrawal").order_by("-signed_at", "-id"))),
+        Section("procedures", "Procedures", "No procedure yet. Each procedure day (time-out, PRP preparation, injections, signature) will appear here.",
+                list(patient.procedures.order_by("-planned_date", "-id"))),
         Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here."),
     ]

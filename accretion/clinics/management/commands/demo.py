@@ -10,6 +10,7 @@ from django.db import transaction
 from accretion.audit.log import Action, record
 from accretion.clinics.models import Clinic, Membership
 from accretion.clinics.roles import ROLE_NAMES
+from accretion.consents.models import PriceList
 from accretion.patients.models import Patient
 
 PASSWORD = "accretion-demo"
@@ -18,6 +19,9 @@ CLINICS = [
     ("south", "South Interventional Spine Clinic", "+1 (555) 020-3000", "S"),
 ]
 PATIENTS_PER_CLINIC = 30
+# Example self-pay prices so estimates work out of the box; each clinic sets its own.
+EXAMPLE_PRICES = {"currency": "USD", "consultation": 250, "prp_kit": 450, "injection_target": 300,
+                  "additional_level": 150, "image_guidance": 200, "follow_up_visit": 95}
 
 GIVEN = {
     "en": [("Margaret", "female"), ("Robert", "male"), ("Linda", "female"), ("James", "male"), ("Patricia", "female"),
@@ -64,6 +68,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for slug, name, phone, prefix in CLINICS:
                 clinic, _ = Clinic.objects.get_or_create(slug=slug, defaults={"name": name, "phone": phone})
+                PriceList.objects.get_or_create(clinic=clinic, defaults=EXAMPLE_PRICES)
                 for role in ROLE_NAMES:
                     username = f"{role}@{slug}.demo"
                     user = User.objects.filter(username=username).first()

@@ -1,0 +1,23 @@
+from django import forms
+
+from accretion.consents.models import PriceList
+
+
+class PriceListForm(forms.ModelForm):
+    class Meta:
+        model = PriceList
+        fields = ["currency", "consultation", "prp_kit", "injection_target", "additional_level", "image_guidance",
+                  "follow_up_visit"]
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
+
+
+class EstimateForm(forms.Form):
+    consultation = forms.BooleanField(required=False, initial=True, label="Include a consultation")
+    kits = forms.IntegerField(min_value=1, max_value=10, label="PRP kits")
+    follow_up_visits = forms.IntegerField(min_value=0, max_value=10, initial=2, label="Follow-up visits included")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

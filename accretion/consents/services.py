@@ -1,0 +1,155 @@
+"""Estimates and consents: one code path per use case for pages and API."""
+
+import base64
+import binascii
+import json
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from accretion.audit.log import Action, client_address, record
+from accretion.consents import document, pricing, texts
+from accretion.consents.models import Consent, ConsentWithdrawal, Estimate, EstimateLine, PriceList
+from accretion.screenings.models import Decision, Screening
+
+MAX_SIGNATURE_BYTES = 300_000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Refused(Exception):
+    """A request that must change nothing, with the reason to show."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def create_estimate(request, procedure, *, consultation: bool, follow_up_visits: int, kits: int) -> Estimate:
+    price_list = PriceList.objects.filter(clinic=procedure.clinic).first()
+    if price_list is None:
+        raise Refused("This clinic has no price list yet; a clinic administrator sets it under Prices.")
+    try:
+        counts = pricing.quantities(targets=len(procedure.targets), levels=len(procedure.levels), kits=kits,
+                                    consultation=consultation, follow_up_visits=follow_up_visits)
+        quote = pricing.quote(price_list.prices(), counts, price_list.currency)
+    except pricing.EstimateError as error:
+        raise Refused(error.message[0].upper() + error.message[1:] + ".", field=error.field) from None
+    with transaction.atomic():
+        estimate = Estimate.objects.create(clinic=procedure.clinic, procedure=procedure, currency=quote.currency,
+                                           total=quote.total, created_by=request.user)
+        EstimateLine.objects.bulk_create(
+            EstimateLine(estimate=estimate, position=i, code=line.code, description=line.description,
+                         unit_price=line.unit_price, quantity=line.quantity, amount=line.amount)
+            for i, line in enumerate(quote.lines)
+        )
+        record(request, Action.CREATE, estimate, patient_id=procedure.patient_id, total=str(quote.total),
+               currency=quote.currency)
+    return estimate
+
+
+def latest_screening(patient):
+    return Screening.objects.filter(patient=patient).exclude(status="draft").order_by("-decided_at", "-id").first()
+
+
+def consent_blockers(procedure) -> list[str]:
+    """Why a consent cannot be taken now (empty when it can)."""
+    reasons = []
+    screening = latest_screening(procedure.patient)
+    if screening is None:
+        reasons.append("The patient has no completed screening yet: screen first.")
+    elif screening.decision == Decision.INELIGIBLE:
+        codes = ", ".join(f["code"] for f in screening.findings if f["severity"] == "contraindication")
+        reasons.append(f"The latest screening is not eligible ({codes}): PRP must not be offered.")
+    elif screening.review_outcome == "do_not_proceed":
+        reasons.append("A physician decided not to proceed after reviewing the latest screening.")
+    if not procedure.estimates.exists():
+        reasons.append("There is no cost estimate for this procedure yet: build one first.")
+    if active_consent(procedure) is not None:
+        reasons.append("This procedure already has a signed consent; withdraw it first to take a new one.")
+    return reasons
+
+
+def active_consent(procedure):
+    return procedure.consents.filter(withdrawal__isnull=True).first()
+
+
+def prepare_document(procedure, language: str):
+    estimate = procedure.estimates.prefetch_related("lines").first()
+    lines = [{"code": l.code, "unit_price": l.unit_price, "quantity": l.quantity, "amount": l.amount}
+             for l in estimate.lines.all()]
+    structural = document.structural_diagnoses(latest_screening(procedure.patient))
+    sections = document.render(language, clinic=procedure.clinic, procedure=procedure, estimate=estimate,
+                               lines=lines, structural=structural)
+    return estimate, sections, document.as_html(language, sections)
+
+
+def decode_signature(data_url: str, strokes: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    try:
+        drawn = json.loads(strokes or "[]")
+    except ValueError:
+        drawn = []
+    if not isinstance(drawn, list) or not any(isinstance(s, dict) and len(s.get("points", [])) >= 2 for s in drawn):
+        raise Refused("Please sign in the box.", field="signature")
+    if not data_url.startswith(prefix):
+        raise Refused("The signature could not be read; clear it and sign again.", field="signature")
+    try:
+        png = base64.b64decode(data_url[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused("The signature could not be read; clear it and sign again.", field="signature") from None
+    if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES:
+        raise Refused("The signature could not be read; clear it and sign again.", field="signature")
+    return png
+
+
+def sign_consent(request, procedure, *, language: str, shown_sha256: str, sections: list[str], typed_name: str,
+                 signature_png: bytes, education: dict | None) -> Consent:
+    with transaction.atomic():
+        # Lock the procedure so two tablets cannot both sign it.
+        type(procedure).objects.select_for_update().get(pk=procedure.pk)
+        blockers = consent_blockers(procedure)
+        if blockers:
+            raise Refused(" ".join(blockers))
+        estimate, rendered, html = prepare_document(procedure, language)
+        digest = Consent.digest(html)
+        if shown_sha256 != digest:
+            raise Refused("The consent document changed while it was open (for example a new estimate). "
+                          "Please read it again and sign.")
+        missing = [s.title for s in rendered if s.code not in sections]
+        if missing:
+            raise Refused("Please confirm every section: " + "; ".join(missing) + ".", field="sections")
+        consent = Consent.objects.create(
+            clinic=procedure.clinic, patient=procedure.patient, procedure=procedure, estimate=estimate,
+            language=language, document_version=texts.DOCUMENT_VERSION[language], document_html=html,
+            document_sha256=digest, education_version=(education or {}).get("version", ""),
+            education_sha256=(education or {}).get("sha256", ""), sections_confirmed=[s.code for s in rendered],
+            patient_typed_name=typed_name.strip(), signature_png=signature_png, signed_at=timezone.now(),
+            signed_from=client_address(request), explained_by=request.user,
+        )
+        record(request, Action.CREATE, consent, document_sha256=digest, language=language)
+    return consent
+
+
+def withdraw(request, consent: Consent, reason: str) -> ConsentWithdrawal:
+    with transaction.atomic():
+        if ConsentWithdrawal.objects.filter(consent=consent).exists():
+            raise Refused("This consent was already withdrawn.")
+        withdrawal = ConsentWithdrawal.objects.create(consent=consent, reason=reason.strip(), recorded_by=request.user,
+                                                      client_address=client_address(request))
+        record(request, Action.UPDATE, consent, withdrawn=True)
+    return withdrawal
+
+
+def email_pdf(request, consent: Consent, pdf: bytes) -> None:
+    patient = consent.patient
+    if not patient.email:
+        raise Refused("This patient has no e-mail address; add one on the patient's record, or print the PDF.")
+    subject = {"en": "Your signed consent", "es": "Su consentimiento firmado"}[consent.language]
+    body = {"en": f"Attached is a copy of the consent you signed at {consent.clinic.name}.",
+            "es": f"Adjuntamos una copia del consentimiento que firmó en {consent.clinic.name}."}[consent.language]
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [patient.email])
+    message.attach(f"consent-{consent.pk}.pdf", pdf, "application/pdf")
+    message.send()
+    record(request, Action.EXPORT, consent, channel="email")

@@ -1,0 +1,55 @@
+"""Patient-facing words of the consent, in English and Spanish, by stable code."""
+
+DOCUMENT_VERSION = {"en": "2026.1", "es": "2026.1"}
+
+SECTION_TITLES = {
+    "procedure": {"en": "The procedure", "es": "El procedimiento"},
+    "benefits": {"en": "Possible benefits and how certain they are", "es": "Posibles beneficios y qué tan seguros son"},
+    "risks": {"en": "Risks", "es": "Riesgos"},
+    "alternatives": {"en": "Alternatives", "es": "Alternativas"},
+    "expectations": {"en": "What PRP cannot do for your diagnosis", "es": "Lo que el PRP no puede hacer en su diagnóstico"},
+    "cost": {"en": "Cost and payment", "es": "Costo y pago"},
+    "refusal": {"en": "Your right to refuse or stop", "es": "Su derecho a negarse o a cambiar de opinión"},
+}
+
+UI = {
+    "title": {"en": "Consent to a platelet-rich plasma (PRP) spinal injection",
+              "es": "Consentimiento para una inyección de plasma rico en plaquetas (PRP) en la columna"},
+    "confirm": {"en": "I have read this section and my questions about it were answered.",
+                "es": "He leído esta sección y me respondieron mis preguntas."},
+    "typed_name": {"en": "Your full name", "es": "Su nombre completo"},
+    "signature": {"en": "Sign here with your finger, a pen or the mouse",
+                  "es": "Firme aquí con el dedo, un lápiz o el ratón"},
+    "clear": {"en": "Clear signature", "es": "Borrar la firma"},
+    "submit": {"en": "Sign consent", "es": "Firmar el consentimiento"},
+    "education": {"en": "I was offered the clinic's patient information about PRP (version {version}).",
+                  "es": "Me ofrecieron la información de la clínica sobre el PRP (versión {version})."},
+    "signed_by": {"en": "Signed by", "es": "Firmado por"},
+    "explained_by": {"en": "Explained by", "es": "Explicado por"},
+}
+
+REGIONS = {"cervical": {"en": "neck (cervical spine)", "es": "cuello (columna cervical)"},
+           "thoracic": {"en": "mid-back (thoracic spine)", "es": "espalda media (columna torácica)"},
+           "lumbar": {"en": "lower back (lumbar spine)", "es": "espalda baja (columna lumbar)"}}
+
+TARGETS = {
+    "facet_joint": {"en": "facet joints", "es": "articulaciones facetarias"},
+    "interspinous_ligament": {"en": "interspinous ligaments", "es": "ligamentos interespinosos"},
+    "paraspinal_muscle": {"en": "paraspinal muscles", "es": "músculos paravertebrales"},
+    "thoracolumbar_fascia": {"en": "thoracolumbar fascia", "es": "fascia toracolumbar"},
+    "epidural": {"en": "epidural space (investigational)", "es": "espacio epidural (en investigación)"},
+    "intradiscal": {"en": "intervertebral disc (investigational)", "es": "disco intervertebral (en investigación)"},
+}
+
+ITEMS = {
+    "consultation": {"en": "Consultation", "es": "Consulta"},
+    "prp_kit": {"en": "PRP preparation, per kit", "es": "Preparación de PRP, por kit"},
+    "injection_target": {"en": "Injection, per target", "es": "Inyección, por sitio"},
+    "additional_level": {"en": "Each additional spinal level", "es": "Cada nivel vertebral adicional"},
+    "image_guidance": {"en": "Image guidance (fluoroscopy or ultrasound)", "es": "Guía por imagen (fluoroscopia o ultrasonido)"},
+    "follow_up_visit": {"en": "Follow-up visit", "es": "Visita de seguimiento"},
+}
+
+
+def pick(table: dict, language: str) -> str:
+    return table.get(language) or table["en"]

@@ -1,0 +1,158 @@
+import base64
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accretion import languages
+from accretion.audit.log import Action, record
+from accretion.clinics.tenancy import get_clinic_object, requires
+from accretion.consents import services, texts
+from accretion.consents.forms import EstimateForm, PriceListForm, WithdrawForm
+from accretion.consents.models import Consent, PriceList
+from accretion.education.content import shown as education_shown
+from accretion.pdf import pdf_response, render_pdf
+from accretion.procedures.models import Procedure
+
+
+@requires("prices.manage")
+def price_list(request):
+    instance = PriceList.objects.filter(clinic=request.clinic).first() or PriceList(clinic=request.clinic)
+    form = PriceListForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        record(request, Action.UPDATE, saved, object_type="consents.pricelist")
+        messages.success(request, "Prices saved. New estimates use them; signed estimates keep theirs.")
+        return redirect("consents:prices")
+    return render(request, "consents/prices.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@requires("estimate.create")
+def estimate_new(request, procedure_id):
+    procedure = get_clinic_object(request, Procedure.objects.select_related("patient"), pk=procedure_id)
+    form = EstimateForm(request.POST or None, initial={"kits": procedure.kits})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_estimate(request, procedure, **form.cleaned_data)
+        except services.Refused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+        else:
+            messages.success(request, "Estimate saved.")
+            return redirect("procedures:detail", procedure_id=procedure.pk)
+    context = {"form": form, "procedure": procedure, "patient": procedure.patient,
+               "has_prices": PriceList.objects.filter(clinic=request.clinic).exists()}
+    return render(request, "consents/estimate.html", context, status=400 if form.errors else 200)
+
+
+class ConsentForm(forms.Form):
+    document_sha256 = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    sections = forms.MultipleChoiceField(choices=[(c, c) for c in texts.SECTION_TITLES], required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+    typed_name = forms.CharField(max_length=200)
+    signature = forms.CharField(max_length=500_000, required=False, widget=forms.HiddenInput)
+    strokes = forms.CharField(max_length=500_000, required=False, widget=forms.HiddenInput)
+    education_offered = forms.BooleanField(required=False)
+    explained = forms.BooleanField(
+        label="I explained this consent to the patient and answered their questions (countersignature).",
+        error_messages={"required": "The staff member who explained the consent must confirm it."},
+    )
+
+
+@requires("consent.obtain")
+def consent_sign(request, procedure_id):
+    procedure = get_clinic_object(request, Procedure.objects.select_related("patient", "clinic"), pk=procedure_id)
+    patient = procedure.patient
+    language = languages.pick(request.GET.get("lang"), patient.preferred_language)
+    blockers = services.consent_blockers(procedure)
+    if blockers:
+        return render(request, "consents/blocked.html", {"procedure": procedure, "patient": patient,
+                                                         "blockers": blockers}, status=409)
+    estimate, sections, html = services.prepare_document(procedure, language)
+    form = ConsentForm(request.POST or None, initial={"document_sha256": Consent.digest(html)})
+    education = education_shown(language)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            png = services.decode_signature(data["signature"], data["strokes"])
+            consent = services.sign_consent(
+                request, procedure, language=language, shown_sha256=data["document_sha256"],
+                sections=data["sections"], typed_name=data["typed_name"], signature_png=png,
+                education=education if data["education_offered"] else None,
+            )
+        except services.Refused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+        else:
+            messages.success(request, "Consent signed.")
+            return redirect("consents:detail", consent_id=consent.pk)
+    context = {
+        "procedure": procedure, "patient": patient, "estimate": estimate, "sections": sections, "form": form,
+        "language": language, "other_language": "es" if language == "en" else "en",
+        "ui": {key: texts.pick(value, language) for key, value in texts.UI.items()},
+        "education_label": texts.pick(texts.UI["education"], language).format(version=education["version"]),
+        "confirmed": set(form.data.getlist("sections")) if form.is_bound else set(),
+    }
+    return render(request, "consents/sign.html", context, status=400 if form.errors else 200)
+
+
+def _consent(request, consent_id):
+    queryset = Consent.objects.select_related("patient", "procedure", "explained_by", "clinic", "withdrawal")
+    return get_clinic_object(request, queryset, pk=consent_id)
+
+
+def _signature_data_url(consent):
+    return "data:image/png;base64," + base64.b64encode(bytes(consent.signature_png)).decode()
+
+
+@requires("patient.view")
+def consent_detail(request, consent_id):
+    consent = _consent(request, consent_id)
+    record(request, Action.VIEW, consent)
+    return render(request, "consents/detail.html", {
+        "consent": consent, "patient": consent.patient, "signature": _signature_data_url(consent),
+        "withdraw_form": WithdrawForm(), "ui": {k: texts.pick(v, consent.language) for k, v in texts.UI.items()},
+    })
+
+
+def _pdf(request, consent):
+    context = {"consent": consent, "patient": consent.patient, "signature": _signature_data_url(consent),
+               "ui": {k: texts.pick(v, consent.language) for k, v in texts.UI.items()}}
+    return render_pdf("consents/pdf.html", context, request)
+
+
+@requires("patient.view")
+def consent_pdf(request, consent_id):
+    consent = _consent(request, consent_id)
+    data = _pdf(request, consent)
+    record(request, Action.EXPORT, consent, format="pdf")
+    return pdf_response(data, f"consent-{consent.pk}.pdf")
+
+
+@requires("consent.obtain")
+@require_POST
+def consent_email(request, consent_id):
+    consent = _consent(request, consent_id)
+    try:
+        services.email_pdf(request, consent, _pdf(request, consent))
+    except services.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"The PDF was sent to {consent.patient.email}.")
+    return redirect("consents:detail", consent_id=consent.pk)
+
+
+@requires("consent.obtain")
+@require_POST
+def consent_withdraw(request, consent_id):
+    consent = _consent(request, consent_id)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (at most 1000 characters).")
+        return redirect("consents:detail", consent_id=consent.pk)
+    try:
+        services.withdraw(request, consent, form.cleaned_data["reason"])
+    except services.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "The withdrawal of consent is recorded.")
+    return redirect("consents:detail", consent_id=consent.pk)
