@@ -12,6 +12,10 @@ def main() -> None:
 
     try:
         execute_from_command_line(sys.argv)
+    except BrokenPipeError:
+        # The reader went away (`accretion demo | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except (DatabaseError, ImproperlyConfigured) as error:
         # A one-line message, never a traceback, for the errors an operator can fix.
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accretion.consents",
     "accretion.education",
     "accretion.aftercare",
+    "accretion.practice",
     "accretion.cli",
 ]
 
@@ -204,6 +205,11 @@ STORAGES = {
         )
     },
 }
+
+# Uploaded clinical images. Never served as public files: they hold patient data.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("accretion.procedures.urls")),
     path("", include("accretion.consents.urls")),
     path("", include("accretion.aftercare.urls")),
+    path("", include("accretion.practice.urls")),
     path("learn/", include("accretion.education.urls")),
     path("audit/", audit_log, name="audit"),
     path("api/v1/", api.urls),

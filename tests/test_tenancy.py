@@ -39,6 +39,8 @@ OBJECT_PARAMETERS = {
     "screening_id": lambda world: world["screening"].pk,
     "procedure_id": lambda world: world["procedure"].pk,
     "consent_id": lambda world: world["consent"].pk,
+    "equipment_id": lambda world: world["equipment"].pk,
+    "kit_lot_id": lambda world: world["kit_lot"].pk,
 }
 
 # A body that passes the schema, for operations whose schema is checked before the object is looked up.
@@ -100,6 +102,7 @@ def world(clinics, staff, make_patient):
     from accretion.screenings.models import Screening
 
     from accretion.consents.models import Consent, Estimate
+    from accretion.practice.models import Equipment, KitLot
 
     north = clinics["north"]
     patient = make_patient(north)
@@ -116,6 +119,10 @@ def world(clinics, staff, make_patient):
         clinic=north, patient=patient, procedure=world["procedure"], estimate=estimate, language="en",
         document_version="t", document_html="<p>t</p>", document_sha256="0" * 64, patient_typed_name="Ada",
         signature_png=b"png", explained_by=nurse)
+    world["equipment"] = Equipment.objects.create(clinic=north, kind="ultrasound", manufacturer="A", model="B",
+                                                  serial="U-1")
+    world["kit_lot"] = KitLot.objects.create(clinic=north, product="Kit", manufacturer="A", lot_number="L1",
+                                             expiry_date=date(2030, 1, 1), quantity_on_hand=3, received_on=date(2026, 1, 1))
     return world
 
 

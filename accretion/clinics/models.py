@@ -24,6 +24,8 @@ class Clinic(models.Model):
     screening_protocol = models.JSONField(default=dict, blank=True)
     # Aftercare settings that differ from the default (accretion.clinical.aftercare.AftercareProtocol).
     aftercare_protocol = models.JSONField(default=dict, blank=True)
+    # The procedure protocol (accretion.clinical.protocol.ProcedureProtocol); empty = the shipped example.
+    procedure_protocol = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accretion.audit.log import Action, client_address, record
 from accretion.consents import document, pricing, texts
 from accretion.consents.models import Consent, ConsentWithdrawal, Estimate, EstimateLine, PriceList
-from accretion.screenings.models import Decision, Screening
+from accretion.screenings.models import Decision
+from accretion.screenings.services import latest_screening
 
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -47,10 +48,6 @@ def create_estimate(request, procedure, *, consultation: bool, follow_up_visits:
         record(request, Action.CREATE, estimate, patient_id=procedure.patient_id, total=str(quote.total),
                currency=quote.currency)
     return estimate
-
-
-def latest_screening(patient):
-    return Screening.objects.filter(patient=patient).exclude(status="draft").order_by("-decided_at", "-id").first()
 
 
 def consent_blockers(procedure) -> list[str]:

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from accretion.procedures.models import FollowUp
+
 
 @dataclass
 class Section:
@@ -19,5 +21,6 @@ def sections(patient) -> list[Section]:
                 list(patient.consents.select_related("procedure", "withdrawal").order_by("-signed_at", "-id"))),
         Section("procedures", "Procedures", "No procedure yet. Each procedure day (time-out, PRP preparation, injections, signature) will appear here.",
                 list(patient.procedures.order_by("-planned_date", "-id"))),
-        Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here."),
+        Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here.",
+                list(FollowUp.objects.filter(procedure__patient=patient).select_related("procedure").order_by("due", "id"))),
     ]

@@ -1,8 +1,14 @@
+from datetime import timedelta
+from decimal import Decimal
+
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accretion.clinical.anatomy import LEVELS, invalid_levels, normalize_level
-from accretion.procedures.models import TARGET_LABELS, Procedure
+from accretion.clinics.roles import PHYSICIAN, PREP_TECH
+from accretion.practice.models import Equipment, KitLot
+from accretion.procedures.models import CHECKLIST, TARGET_LABELS, Guidance, Injection, Preparation, Procedure
 
 
 class PlanProcedureForm(forms.ModelForm):
@@ -33,3 +39,183 @@ class PlanProcedureForm(forms.ModelForm):
             else:
                 data["levels"] = list(dict.fromkeys(normalize_level(level) for level in levels))
         return data
+
+
+# --- Procedure day -----------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+IMAGE_TYPES = {".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8"}
+
+
+class VersionForm(forms.Form):
+    """Carries the version of the procedure the page was built from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+
+
+def _members(clinic, *roles):
+    return get_user_model().objects.filter(memberships__clinic=clinic, memberships__role__in=roles).order_by("username")
+
+
+class AssignForm(VersionForm):
+    physician = forms.ModelChoiceField(queryset=None, label="Operating physician")
+    prep_tech = forms.ModelChoiceField(queryset=None, label="Preparation technician")
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["physician"].queryset = _members(clinic, PHYSICIAN)
+        self.fields["prep_tech"].queryset = _members(clinic, PREP_TECH, PHYSICIAN)
+
+
+class TimeOutForm(VersionForm):
+    confirmed = forms.MultipleChoiceField(choices=list(CHECKLIST.items()), widget=forms.CheckboxSelectMultiple,
+                                          label="Time-out checklist")
+    kit_lot = forms.ModelChoiceField(queryset=None, label="PRP kit lot")
+    centrifuge = forms.ModelChoiceField(queryset=None)
+    imaging_unit = forms.ModelChoiceField(queryset=None, label="Imaging unit")
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kit_lot"].queryset = KitLot.objects.filter(clinic=clinic).order_by("expiry_date")
+        self.fields["centrifuge"].queryset = Equipment.objects.filter(clinic=clinic, kind="centrifuge")
+        self.fields["imaging_unit"].queryset = Equipment.objects.filter(clinic=clinic,
+                                                                        kind__in=["fluoroscopy", "ultrasound"])
+
+    def clean_confirmed(self):
+        missing = [label for code, label in CHECKLIST.items() if code not in self.cleaned_data["confirmed"]]
+        if missing:
+            raise forms.ValidationError("Every item must be confirmed before the procedure starts. Not confirmed: "
+                                        + "; ".join(missing) + ".")
+        return self.cleaned_data["confirmed"]
+
+
+class PreparationForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+
+    class Meta:
+        model = Preparation
+        fields = ["whole_blood_ml", "anticoagulant", "anticoagulant_ml", "spin_unit", "spin_speed", "spin_minutes",
+                  "spin_count", "baseline_platelets", "baseline_wbc", "baseline_neutrophils", "baseline_rbc",
+                  "prp_platelets", "prp_wbc", "prp_neutrophils", "prp_rbc", "prp_volume_ml", "activation", "drawn_at"]
+        widgets = {"drawn_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
+
+    def clean_drawn_at(self):
+        drawn = self.cleaned_data["drawn_at"]
+        if drawn > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError("The time of the draw cannot be in the future.")
+        return drawn
+
+    def record_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class InjectionForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+    levels = forms.CharField(max_length=100, help_text="e.g. L4-L5, L5-S1")
+    placement_confirmed = forms.TypedChoiceField(
+        choices=[("", "—"), ("yes", "Yes"), ("no", "No")], coerce=lambda v: v == "yes",
+        label="Placement confirmed (contrast spread or ultrasound view)")
+
+    class Meta:
+        model = Injection
+        fields = ["target", "levels", "side", "guidance", "placement_confirmed", "volume_ml", "needle_gauge",
+                  "screening_time_s", "dose_area_product", "image"]
+
+    def __init__(self, *args, procedure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        self.fields["volume_ml"].min_value = Decimal("0.01")
+        self.fields["needle_gauge"].validators.append(_between(18, 30, "A needle gauge between 18 and 30."))
+
+    def clean_levels(self):
+        levels = [part.strip() for part in self.cleaned_data["levels"].split(",") if part.strip()]
+        wrong = invalid_levels(self.procedure.region, levels)
+        if wrong:
+            raise forms.ValidationError(f"Not a {self.procedure.region} level: {', '.join(wrong)}. "
+                                        f"Valid: {', '.join(LEVELS[self.procedure.region])}.")
+        return list(dict.fromkeys(normalize_level(level) for level in levels))
+
+    def clean_volume_ml(self):
+        volume = self.cleaned_data["volume_ml"]
+        if volume <= 0:
+            raise forms.ValidationError("The volume must be more than 0 mL.")
+        return volume
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return upload
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("An image may be at most 20 MB.")
+        head = upload.read(132)
+        upload.seek(0)
+        name = upload.name.lower()
+        is_dicom = head[128:132] == b"DICM"
+        if not is_dicom and not any(name.endswith(ext) and head.startswith(magic) for ext, magic in IMAGE_TYPES.items()):
+            raise forms.ValidationError("Upload a PNG, JPEG or DICOM image.")
+        self.dicom_headers = read_dicom_headers(upload) if is_dicom else {}
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("guidance") == Guidance.FLUOROSCOPY and data.get("screening_time_s") is None:
+            self.add_error("screening_time_s", "Fluoroscopy needs the screening time (seconds).")
+        return data
+
+    def record_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        data["dicom_headers"] = getattr(self, "dicom_headers", {})
+        return data
+
+
+def _between(low, high, message):
+    def check(value):
+        if value is not None and not low <= value <= high:
+            raise forms.ValidationError(message)
+
+    return check
+
+
+DICOM_FIELDS = ("Modality", "StudyDate", "StudyTime", "Manufacturer", "ManufacturerModelName", "BodyPartExamined",
+                "KVP", "ExposureTime", "XRayTubeCurrent", "ImageAndFluoroscopyAreaDoseProduct")
+
+
+def read_dicom_headers(upload) -> dict:
+    """A few technical headers of a DICOM image (pydicom), as text; unreadable files are refused."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        dataset = pydicom.dcmread(upload, stop_before_pixels=True)
+    except (InvalidDicomError, ValueError, OSError, EOFError) as error:
+        raise forms.ValidationError(f"The DICOM file could not be read ({type(error).__name__}).") from None
+    finally:
+        upload.seek(0)
+    return {name: str(dataset.get(name)) for name in DICOM_FIELDS if dataset.get(name) not in (None, "")}
+
+
+class CompleteForm(VersionForm):
+    injected_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                 format="%Y-%m-%dT%H:%M"),
+                                      label="Time of injection")
+
+
+class SignForm(VersionForm):
+    def __init__(self, *args, deviations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = []
+        for key, check in deviations:
+            self.keys.append(key)
+            self.fields[f"reason:{key}"] = forms.CharField(max_length=1000, label=check["message"],
+                                                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def reasons(self) -> dict:
+        return {key: self.cleaned_data[f"reason:{key}"] for key in self.keys}
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")
+
+
+class CancelForm(VersionForm):
+    reason = forms.CharField(max_length=500, label="Reason for cancelling")

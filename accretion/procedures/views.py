@@ -1,12 +1,15 @@
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.patients.models import Patient
+from accretion.procedures import forms as day_forms
+from accretion.procedures import services, stages
 from accretion.procedures.forms import PlanProcedureForm
-from accretion.procedures.models import Procedure
+from accretion.procedures.models import CHECKLIST, Procedure, Status
 
 
 @requires("procedure.plan")
@@ -24,16 +27,163 @@ def plan_procedure(request, patient_id):
     return render(request, "procedures/plan.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)
 
 
+def _procedure(request, procedure_id):
+    queryset = Procedure.objects.select_related("patient", "clinic", "physician", "prep_tech", "signed_by")
+    return get_clinic_object(request, queryset, pk=procedure_id)
+
+
+def _day_forms(request, procedure, bound: dict):
+    """The forms of the step the procedure is at; `bound` replaces one with the submitted, invalid form."""
+    initial = {"version": procedure.version}
+    status = procedure.status
+    forms = {}
+    if status == Status.PLANNED:
+        forms["assign"] = day_forms.AssignForm(initial={**initial, "physician": procedure.physician_id,
+                                                        "prep_tech": procedure.prep_tech_id}, clinic=procedure.clinic)
+        forms["timeout"] = day_forms.TimeOutForm(initial=initial, clinic=procedure.clinic)
+    if status == Status.IN_PROGRESS:
+        if not hasattr(procedure, "preparation"):
+            forms["preparation"] = day_forms.PreparationForm(initial=initial)
+        forms["injection"] = day_forms.InjectionForm(initial={**initial, "target": (procedure.targets or [None])[0],
+                                                              "levels": ", ".join(procedure.levels)},
+                                                     procedure=procedure)
+        forms["complete"] = day_forms.CompleteForm(initial=initial)
+    if status == Status.COMPLETED:
+        deviations = [(services._check_key(c), c) for c in procedure.consistency if c["status"] == "deviation"]
+        forms["sign"] = day_forms.SignForm(initial=initial, deviations=deviations)
+    if status == Status.SIGNED:
+        forms["addendum"] = day_forms.AddendumForm()
+    if status in (Status.PLANNED, Status.IN_PROGRESS):
+        forms["cancel"] = day_forms.CancelForm(initial=initial)
+    forms.update(bound)
+    return forms
+
+
+def _page(request, procedure, *, bound=None, status=200):
+    procedure.refresh_from_db()
+    context = {
+        "procedure": procedure,
+        "patient": procedure.patient,
+        "stages": stages.for_procedure(procedure),
+        "forms": _day_forms(request, procedure, bound or {}),
+        "checklist": CHECKLIST,
+        "injections": list(procedure.injections.select_related("recorded_by")),
+        "preparation": getattr(procedure, "preparation", None),
+        "timeout": getattr(procedure, "timeout", None),
+        "addenda": list(procedure.addenda.select_related("author")),
+        "follow_ups": list(procedure.follow_ups.all()),
+    }
+    return render(request, "procedures/detail.html", context, status=status)
+
+
 @requires("patient.view")
 def procedure_detail(request, procedure_id):
-    procedure = get_clinic_object(request, Procedure.objects.select_related("patient"), pk=procedure_id)
+    procedure = _procedure(request, procedure_id)
     record(request, Action.VIEW, procedure)
-    return render(request, "procedures/detail.html", {"procedure": procedure, "patient": procedure.patient,
-                                                       "stages": procedure_stages(procedure)})
+    return _page(request, procedure)
 
 
-def procedure_stages(procedure):
-    """What each later capability adds to the procedure page: (title, template) pairs."""
-    from accretion.procedures import stages
+def _step(request, procedure, name, form, action, success):
+    """Validate `form`; run `action(procedure, form)`; on refusal show the reason at the form."""
+    if form.is_valid():
+        try:
+            action(procedure, form)
+        except services.Refused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+        else:
+            messages.success(request, success)
+            return redirect("procedures:detail", procedure_id=procedure.pk)
+    return _page(request, procedure, bound={name: form}, status=409 if _is_conflict(form) else 400)
 
-    return stages.for_procedure(procedure)
+
+def _is_conflict(form):
+    return any("Someone else saved" in str(e) for e in form.non_field_errors())
+
+
+def _version(form):
+    return form.cleaned_data["version"]
+
+
+@requires("procedure.record")
+@require_POST
+def assign_team(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.AssignForm(request.POST, clinic=procedure.clinic)
+    return _step(request, procedure, "assign", form,
+                 lambda p, f: services.assign(request, p, physician=f.cleaned_data["physician"],
+                                              prep_tech=f.cleaned_data["prep_tech"], version=_version(f)),
+                 "Team assigned.")
+
+
+@requires("procedure.record")
+@require_POST
+def timeout(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.TimeOutForm(request.POST, clinic=procedure.clinic)
+    return _step(request, procedure, "timeout", form,
+                 lambda p, f: services.run_timeout(request, p, confirmed=f.cleaned_data["confirmed"],
+                                                   kit_lot=f.cleaned_data["kit_lot"],
+                                                   centrifuge=f.cleaned_data["centrifuge"],
+                                                   imaging_unit=f.cleaned_data["imaging_unit"], version=_version(f)),
+                 "Time-out complete: the procedure is in progress.")
+
+
+@requires("preparation.record")
+@require_POST
+def preparation(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.PreparationForm(request.POST)
+    return _step(request, procedure, "preparation", form,
+                 lambda p, f: services.record_preparation(request, p, f.record_data(), version=_version(f)),
+                 "Preparation recorded; one kit was taken from stock.")
+
+
+@requires("procedure.record")
+@require_POST
+def injection(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.InjectionForm(request.POST, request.FILES, procedure=procedure)
+    return _step(request, procedure, "injection", form,
+                 lambda p, f: services.add_injection(request, p, f.record_data(), version=_version(f)),
+                 "Injection recorded.")
+
+
+@requires("procedure.record")
+@require_POST
+def complete(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.CompleteForm(request.POST)
+    return _step(request, procedure, "complete", form,
+                 lambda p, f: services.complete(request, p, injected_at=f.cleaned_data["injected_at"],
+                                                version=_version(f)),
+                 "Procedure completed. The operating physician can now review the checks and sign.")
+
+
+@requires("procedure.sign")
+@require_POST
+def sign(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    deviations = [(services._check_key(c), c) for c in procedure.consistency if c["status"] == "deviation"]
+    form = day_forms.SignForm(request.POST, deviations=deviations)
+    return _step(request, procedure, "sign", form,
+                 lambda p, f: services.sign(request, p, reasons=f.reasons(), version=_version(f)),
+                 "Record signed. The aftercare plan and follow-up schedule are ready.")
+
+
+@requires("procedure.sign")
+@require_POST
+def addendum(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.AddendumForm(request.POST)
+    return _step(request, procedure, "addendum", form,
+                 lambda p, f: services.add_addendum(request, p, f.cleaned_data["text"]), "Addendum added.")
+
+
+@requires("procedure.record")
+@require_POST
+def cancel(request, procedure_id):
+    procedure = _procedure(request, procedure_id)
+    form = day_forms.CancelForm(request.POST)
+    return _step(request, procedure, "cancel", form,
+                 lambda p, f: services.cancel(request, p, reason=f.cleaned_data["reason"], version=_version(f)),
+                 "Procedure cancelled.")

@@ -8,6 +8,11 @@ from accretion.clinical import screening as rules
 from accretion.screenings.models import Decision, ReviewOutcome, Screening, Status
 
 
+def latest_screening(patient) -> Screening | None:
+    """The patient's newest decided screening: the one that counts (a new one supersedes older ones)."""
+    return Screening.objects.filter(patient=patient).exclude(status=Status.DRAFT).order_by("-decided_at", "-id").first()
+
+
 class ScreeningClosed(Exception):
     """The screening can no longer change in the way asked."""
 

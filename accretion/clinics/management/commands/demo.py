@@ -11,6 +11,7 @@ from accretion.audit.log import Action, record
 from accretion.clinics.models import Clinic, Membership
 from accretion.clinics.roles import ROLE_NAMES
 from accretion.consents.models import PriceList
+from accretion.practice.demo import load_demo as load_practice
 from accretion.patients.models import Patient
 
 PASSWORD = "accretion-demo"
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             for slug, name, phone, prefix in CLINICS:
                 clinic, _ = Clinic.objects.get_or_create(slug=slug, defaults={"name": name, "phone": phone})
                 PriceList.objects.get_or_create(clinic=clinic, defaults=EXAMPLE_PRICES)
+                members = {}
                 for role in ROLE_NAMES:
                     username = f"{role}@{slug}.demo"
                     user = User.objects.filter(username=username).first()
@@ -77,6 +79,8 @@ class Command(BaseCommand):
                                                         first_name=role.replace("_", " ").title(), last_name=slug.title())
                         created_users += 1
                     Membership.objects.get_or_create(user=user, clinic=clinic, defaults={"role": role})
+                    members[role] = user
+                load_practice(clinic, members, today)
                 existing = set(Patient.objects.filter(clinic=clinic).values_list("mrn", flat=True))
                 new = [p for p in demo_patients(clinic, prefix, rng, today) if p.mrn not in existing]
                 for patient in Patient.objects.bulk_create(new):
