@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "accretion.education",
     "accretion.aftercare",
     "accretion.practice",
+    "accretion.outcomes",
+    "accretion.adverse_events",
     "accretion.cli",
 ]
 
@@ -183,6 +185,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accretion Portal <no-reply@localhost>")
+
+SMS_BACKEND = env_str("SMS_BACKEND", "accretion.outcomes.sms.ConsoleSMSBackend")
+# The address patients reach the portal at, for links in reminders.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"

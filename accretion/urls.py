@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("accretion.consents.urls")),
     path("", include("accretion.aftercare.urls")),
     path("", include("accretion.practice.urls")),
+    path("", include("accretion.outcomes.urls")),
+    path("", include("accretion.adverse_events.urls")),
     path("learn/", include("accretion.education.urls")),
     path("audit/", audit_log, name="audit"),
     path("api/v1/", api.urls),

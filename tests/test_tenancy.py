@@ -19,7 +19,9 @@ from accretion.clinics.roles import PERMISSIONS, ROLE_NAMES, permissions_markdow
 from tests.conftest import api_client, signed_in
 
 # Routes anyone may reach (they authenticate, describe the API, or are patient-facing by design).
-PUBLIC_PREFIXES = ("learn/",)  # patient education: public through a link from the clinic
+# Patient-facing by design: education through a link from the clinic; questionnaires through a
+# per-task secret link (tests/test_outcomes_collection.py covers those tokens).
+PUBLIC_PREFIXES = ("learn/", "f/")
 PUBLIC = {
     "",
     "accounts/login/",
@@ -41,6 +43,8 @@ OBJECT_PARAMETERS = {
     "consent_id": lambda world: world["consent"].pk,
     "equipment_id": lambda world: world["equipment"].pk,
     "kit_lot_id": lambda world: world["kit_lot"].pk,
+    "task_id": lambda world: world["task"].pk,
+    "event_id": lambda world: world["event"].pk,
 }
 
 # A body that passes the schema, for operations whose schema is checked before the object is looked up.
@@ -123,6 +127,12 @@ def world(clinics, staff, make_patient):
                                                   serial="U-1")
     world["kit_lot"] = KitLot.objects.create(clinic=north, product="Kit", manufacturer="A", lot_number="L1",
                                              expiry_date=date(2030, 1, 1), quantity_on_hand=3, received_on=date(2026, 1, 1))
+    from accretion.adverse_events.models import AdverseEvent
+    from accretion.outcomes.services import schedule_baseline
+
+    world["task"] = schedule_baseline(world["procedure"])
+    world["event"] = AdverseEvent.objects.create(clinic=north, patient=patient, event_type="vasovagal", ctcae_grade=1,
+                                                 onset=date(2026, 1, 2), outcome="recovered", reported_by=nurse)
     return world
 
 

@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
 from accretion.clinics.models import Membership
-from accretion.clinics.roles import role_has
+from accretion.clinics.roles import PERMISSIONS, role_has
 
 SESSION_KEY = "active_clinic_id"
 
@@ -68,13 +68,17 @@ def clinic_context(request):
 
 
 class _Can:
-    """Lets templates ask `{% if can.patient_edit %}`."""
+    """Lets templates ask `{% if can.patient_edit %}` or `{% if can.adverse_event_record %}`."""
+
+    _names = {name.replace(".", "_"): name for name in PERMISSIONS}
 
     def __init__(self, role):
         self.role = role
 
-    def __getattr__(self, name):
-        return role_has(self.role, name.replace("_", ".", 1))
+    def __getattr__(self, attribute):
+        if attribute not in self._names:
+            raise AttributeError(f"no permission {attribute!r}")
+        return role_has(self.role, self._names[attribute])
 
 
 def clinic_objects(request, model_or_queryset):

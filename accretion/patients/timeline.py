@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from accretion.adverse_events import services as adverse_events
 from accretion.procedures.models import FollowUp
 
 
@@ -23,4 +24,5 @@ def sections(patient) -> list[Section]:
                 list(patient.procedures.order_by("-planned_date", "-id"))),
         Section("outcomes", "Follow-up and outcomes", "No follow-up yet. The aftercare plan, questionnaires (pain, ODI/NDI) and any adverse events will appear here.",
                 list(FollowUp.objects.filter(procedure__patient=patient).select_related("procedure").order_by("due", "id"))),
+        Section("adverse_events", "Adverse events", "No adverse event recorded.", adverse_events.for_patient(patient)),
     ]

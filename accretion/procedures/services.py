@@ -15,6 +15,7 @@ from accretion.clinical import aftercare as aftercare_rules
 from accretion.clinical import preparation as prep_rules
 from accretion.clinical import protocol as protocol_rules
 from accretion.consents.services import active_consent
+from accretion.outcomes import services as outcomes
 from accretion.practice import services as practice
 from accretion.procedures.models import Addendum, FollowUp, Injection, Preparation, Procedure, Status, TimeOut
 from accretion.screenings.services import latest_screening
@@ -205,6 +206,7 @@ def sign(request, procedure, *, reasons: dict, version) -> Procedure:
         FollowUp.objects.bulk_create(
             FollowUp(clinic=current.clinic, procedure=current, key=item.key, due=item.due) for item in plan.follow_ups
         )
+        outcomes.schedule_follow_ups(current)
         record(request, Action.UPDATE, current, status="signed", billing_code=BILLING_CODE)
     return current
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.patients.models import Patient
+from accretion.outcomes import services as outcomes
 from accretion.procedures import forms as day_forms
 from accretion.procedures import services, stages
 from accretion.procedures.forms import PlanProcedureForm
@@ -22,6 +23,7 @@ def plan_procedure(request, patient_id):
             procedure.clinic, procedure.patient, procedure.created_by = request.clinic, patient, request.user
             procedure.save()
             record(request, Action.CREATE, procedure)
+            outcomes.schedule_baseline(procedure)
         messages.success(request, "Procedure planned. Next: the cost estimate and the consent.")
         return redirect("procedures:detail", procedure_id=procedure.pk)
     return render(request, "procedures/plan.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)

@@ -1,0 +1,62 @@
+"""When a follow-up questionnaire is open: a window around its due date.
+
+Default windows (clinic protocol may change them): weeks ±7 days, 3 months
+±14 days, 6 and 12 months ±30 days. A baseline is open from planning until
+the procedure day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from accretion.clinical.errors import FieldError
+
+_KEY = re.compile(r"^([1-9][0-9]{0,2})([wm])$")
+
+# (unit, up to n) -> days either side of the due date
+DEFAULT_WINDOWS = (("w", 104, 7), ("m", 3, 14), ("m", 120, 30))
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: date
+    closes: date
+
+    def state(self, today: date) -> str:
+        if today < self.opens:
+            return "not_open"
+        if today > self.closes:
+            return "closed"
+        return "open"
+
+
+def half_width(key: str, windows=DEFAULT_WINDOWS) -> int:
+    match = _KEY.match(key or "")
+    if not match:
+        raise FieldError("time_point", f"not a follow-up time point: {key!r} (e.g. 2w, 3m)")
+    number, unit = int(match.group(1)), match.group(2)
+    for rule_unit, up_to, days in windows:
+        if unit == rule_unit and number <= up_to:
+            return days
+    raise FieldError("time_point", f"no window is set for {key}")
+
+
+def window(key: str, due: date, windows=DEFAULT_WINDOWS) -> Window:
+    days = half_width(key, windows)
+    return Window(due - timedelta(days=days), due + timedelta(days=days))
+
+
+def baseline_window(planned_on: date, procedure_date: date) -> Window:
+    return Window(min(planned_on, procedure_date), procedure_date)
+
+
+REMINDER_DAYS = (0, 3, 7)  # after the window opens; at most three
+
+
+def reminder_due(opens: date, sent: int, today: date) -> bool:
+    """Whether reminder number `sent + 1` is due today (it is sent at most once)."""
+    if sent >= len(REMINDER_DAYS):
+        return False
+    return today >= opens + timedelta(days=REMINDER_DAYS[sent])
