@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("accretion.aftercare.urls")),
     path("", include("accretion.practice.urls")),
     path("", include("accretion.outcomes.urls")),
+    path("", include("accretion.outcomes.analytics_urls")),
     path("", include("accretion.adverse_events.urls")),
     path("learn/", include("accretion.education.urls")),
     path("audit/", audit_log, name="audit"),

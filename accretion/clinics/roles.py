@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "preparation.record": ("Record the PRP preparation (draw, spin, counts)", frozenset({PREP_TECH, PHYSICIAN})),
     "procedure.sign": ("Sign a completed procedure record and add addenda", frozenset({PHYSICIAN})),
     "outcomes.record": ("Enter follow-up answers from a call and send questionnaire links", frozenset({PHYSICIAN, NURSE, FRONT_DESK})),
+    "outcomes.view": ("See the clinic's outcome analytics and export de-identified data",
+                      frozenset({PHYSICIAN, NURSE, CLINIC_ADMIN, AUDITOR})),
     "adverse_event.record": ("Record an adverse event", frozenset({PHYSICIAN, NURSE})),
     "adverse_event.judge": ("Judge an adverse event's relatedness to the procedure", frozenset({PHYSICIAN})),
     "practice.view": ("See staff training, equipment and kit inventory", ALL_ROLES),
