@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accretion.education",
     "accretion.aftercare",
     "accretion.practice",
+    "accretion.recall",
     "accretion.outcomes",
     "accretion.adverse_events",
     "accretion.cli",

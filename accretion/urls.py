@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("accretion.consents.urls")),
     path("", include("accretion.aftercare.urls")),
     path("", include("accretion.practice.urls")),
+    path("", include("accretion.recall.urls")),
     path("", include("accretion.outcomes.urls")),
     path("", include("accretion.outcomes.analytics_urls")),
     path("", include("accretion.adverse_events.urls")),

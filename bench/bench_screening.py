@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+    # scripts/bench.sh passes the same arguments to every benchmark; ignore the others' options.
+    args, _ = parser.parse_known_args(argv)
 
     intakes = make_intakes(args.count, args.seed)
     protocol = DEFAULT_PROTOCOL
