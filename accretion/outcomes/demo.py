@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accretion.clinical import aftercare
-from accretion.outcomes import questionnaires
+from accretion.outcomes import questionnaires, summary
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
 from accretion.outcomes.services import schedule_baseline, schedule_follow_ups
 from accretion.procedures.models import FollowUp, Procedure, Status
@@ -51,6 +51,7 @@ def load_demo(clinic, members: dict, patients: list, today) -> int:
         for item in aftercare.plan(day, clinic.get_aftercare_protocol()).follow_ups:
             FollowUp.objects.create(clinic=clinic, procedure=procedure, key=item.key, due=item.due)
         _answer(procedure, [schedule_baseline(procedure), *schedule_follow_ups(procedure)], rng, today)
+        summary.refresh(procedure)
         created += 1
     return created
 

@@ -88,3 +88,65 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "number", "channel"], name="one_reminder_per_step")]
+
+
+class OutcomeRow(models.Model):
+    """The outcome summary: one row per signed procedure and time point (baseline and each follow-up).
+
+    Rebuilt by `accretion.outcomes.summary.refresh(procedure)` in the same
+    transaction that stores a response or signs the procedure, so the outcomes
+    page and its exports aggregate this one table (GROUP BY clinic, time point
+    and one stratum) instead of reading questionnaires.
+
+    Scores are those of submitted questionnaires only. A change is baseline
+    minus follow-up (improvement is positive) and a responder flag follows
+    `accretion.clinical.instruments.change`; both are NULL without a scored
+    baseline and follow-up. The strata are copied from the procedure, the
+    screening that cleared it and the baseline questionnaire.
+    """
+
+    # No index of their own for clinic and procedure (the composite indexes below start with them) nor for the
+    # physician (never looked up): fewer indexes to write on every refresh.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="outcome_rows", db_index=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    procedure_date = models.DateField()
+    time_point = models.CharField(max_length=10)
+    due = models.DateField()
+    completed = models.BooleanField(default=False)
+    nrs = models.SmallIntegerField(null=True, blank=True)
+    odi = models.FloatField(null=True, blank=True)
+    ndi = models.FloatField(null=True, blank=True)
+    pgic = models.SmallIntegerField(null=True, blank=True)
+    nrs_change = models.SmallIntegerField(null=True, blank=True)
+    nrs_responder = models.BooleanField(null=True, blank=True)
+    odi_change = models.FloatField(null=True, blank=True)
+    odi_responder = models.BooleanField(null=True, blank=True)
+    ndi_change = models.FloatField(null=True, blank=True)
+    ndi_responder = models.BooleanField(null=True, blank=True)
+    # Strata, the same on every row of a procedure.
+    region = models.CharField(max_length=10)
+    indication = models.CharField(max_length=40)  # first supported diagnosis, "other", or "unknown" (no screening)
+    target = models.CharField(max_length=30, blank=True)  # first planned target
+    physician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", db_index=False)
+    consistent = models.BooleanField(null=True, blank=True)  # protocol consistency score >= 0.9
+    placement_confirmed = models.BooleanField(null=True, blank=True)  # every placement confirmed
+    structural = models.BooleanField(null=True, blank=True)  # advanced degeneration or a structural diagnosis
+    activity_level = models.CharField(max_length=20, blank=True)
+    smoking = models.CharField(max_length=20, blank=True)
+    # Distinct patients without COUNT(DISTINCT): bit i is set when this row is the patient's first row (by
+    # procedure date) at this time point with a function (or pain) responder status and this row's value of
+    # stratum i (accretion.outcomes.summary.STRATUM_FIELDS; the last bit: of any value). Summing a bit over a
+    # group counts its patients.
+    function_first = models.PositiveIntegerField(default=0)
+    pain_first = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)  # when the row last changed
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["procedure", "time_point"], name="one_outcome_row_per_time_point")]
+        indexes = [models.Index(fields=["clinic", "time_point"], name="outcome_row_clinic_time_point"),
+                   models.Index(fields=["clinic", "procedure_date"], name="outcome_row_clinic_date")]
+
+    def __str__(self):
+        return f"{self.time_point} outcome of procedure {self.procedure_id}"

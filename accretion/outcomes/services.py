@@ -7,7 +7,7 @@ from django.utils import timezone
 from accretion.audit.log import Action, record
 from accretion.clinical import followup
 from accretion.clinical.errors import FieldError
-from accretion.outcomes import questionnaires, tokens
+from accretion.outcomes import questionnaires, summary, tokens
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
 
 
@@ -35,8 +35,10 @@ def schedule_baseline(procedure) -> QuestionnaireTask:
 
 def schedule_follow_ups(procedure) -> list[QuestionnaireTask]:
     """One task per follow-up of the signed procedure's schedule."""
-    return [_create(procedure, item.key, item.due, followup.window(item.key, item.due))
-            for item in procedure.follow_ups.all()]
+    tasks = [_create(procedure, item.key, item.due, followup.window(item.key, item.due))
+             for item in procedure.follow_ups.all()]
+    summary.refresh(procedure)
+    return tasks
 
 
 def link(task: QuestionnaireTask, request=None) -> str:
@@ -98,6 +100,7 @@ def save(task: QuestionnaireTask, answers_by_instrument: dict, *, submit: bool, 
                user=user, clinic=current.clinic, submitted=submit, mode=mode)
         if submit and "safety" in cleaned:
             _report_safety(current, cleaned["safety"])
+        summary.refresh(current.procedure)  # the outcome rows analytics read, in the same transaction
     return current
 
 

@@ -16,7 +16,8 @@ TABLET = {"width": 820, "height": 1180}
 
 def test_estimate_then_consent_signed_on_a_tablet_then_spanish_handout(live_server, browser, sign_in, shot):
     call_command("demo", stdout=open("/dev/null", "w"))
-    patient = Patient.objects.filter(clinic__slug="north", preferred_language="es").order_by("mrn").first()
+    patient = Patient.objects.filter(clinic__slug="north", preferred_language="es",
+                                     procedures__isnull=True).order_by("mrn").first()
     nurse_user = patient.clinic.memberships.get(role="nurse").user
     Screening.objects.create(clinic=patient.clinic, patient=patient, created_by=nurse_user, status="decided",
                              decision="eligible", findings=[], intake={"diagnoses": ["facet_oa"]},

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _ready_procedure():
     """A demo patient with a cleared screening, a signed consent and a planned procedure today."""
-    patient = Patient.objects.filter(clinic__slug="north").order_by("mrn").first()
+    patient = Patient.objects.filter(clinic__slug="north", procedures__isnull=True).order_by("mrn").first()
     clinic = patient.clinic
     nurse = clinic.memberships.get(role="nurse").user
     Screening.objects.create(clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible",

@@ -1,0 +1,61 @@
+import pytest
+from playwright.sync_api import expect
+
+from accretion.audit.models import AuditEvent
+from tests.test_outcomes_analytics import physicians, registry  # noqa: F401 - the hand-computed registry fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery"  # tests/conftest.py's staff
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});
+"""
+
+
+def test_physician_sees_the_outcome_plots(live_server, browser, sign_in, shot, registry):  # noqa: F811
+    page = browser.new_page()
+    page.add_init_script(CSP_WATCH)
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in(page, "physician@north.test", PASSWORD)
+    response = page.goto(f"{live_server.url}/outcomes/")
+    assert response.status == 200
+    assert "style-src 'self'" in response.headers["content-security-policy"]  # no inline styles allowed
+    expect(page.get_by_role("heading", name="Outcomes", exact=True)).to_be_visible()
+    plots = page.locator("figure.plot img")
+    expect(plots).to_have_count(3)
+    for index in range(3):
+        plots.nth(index).scroll_into_view_if_needed()
+    page.wait_for_function("Array.from(document.querySelectorAll('figure.plot img')).every(i => i.complete)")
+    sizes = page.eval_on_selector_all("figure.plot img", "imgs => imgs.map(i => [i.className, i.naturalWidth, "
+                                                         "i.naturalHeight, i.getBoundingClientRect().width])")
+    assert len(sizes) == 3 and all(width > 0 and height > 0 and shown > 300 for _, width, height, shown in sizes), sizes
+    expect(page.locator("table.responders-overall")).to_contain_text("50 % (5/10)")
+    expect(page.locator("#stratum-physician")).to_contain_text("Alma Quist")
+    expect(page.locator("#stratum-physician")).to_contain_text("too few")
+    expect(page.locator("table.funnel")).to_contain_text("83 %")
+    path = shot(page, "60-outcomes")
+    violations = page.evaluate("window.__cspViolations")
+
+    # A date range with no procedure: the page says so and draws nothing.
+    page.get_by_label("Procedures from").fill("2020-01-01")
+    page.get_by_label("to", exact=True).fill("2020-12-31")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("No signed procedure in this date range")).to_be_visible()
+    expect(page.locator("figure.plot img")).to_have_count(0)
+    shot(page, "61-outcomes-empty-range")
+    violations += page.evaluate("window.__cspViolations")
+
+    page.get_by_role("link", name="Data dictionary of the export").click()
+    expect(page.get_by_role("heading", name="Outcomes export: data dictionary")).to_be_visible()
+    shot(page, "62-data-dictionary")
+    violations += page.evaluate("window.__cspViolations")
+
+    assert violations == [], violations
+    assert problems == [], problems
+    assert path.stat().st_size > 50_000
+    assert AuditEvent.objects.filter(action="view", object_type="outcomes.analytics").count() == 2
