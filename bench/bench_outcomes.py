@@ -21,10 +21,12 @@ the page's aggregate queries (`accretion.outcomes.analytics.report`), the
 plots, and the whole page through Django's test client, with its query count.
 The default is 100,000 procedures; `--procedures 1000000` is the large run.
 
-Databases: PostgreSQL at DATABASE_URL when it is a postgres:// URL, else
-postgres://postgres@127.0.0.1:5432/accretion_bench_outcomes (skipped with a
-note when no server answers); SQLite in a temporary file. Each run is
-dropped at the end unless --keep (a kept database of the same size is reused).
+Databases: PostgreSQL at DATABASE_URL when it is a postgres:// URL, else a
+database of this run's own on postgres://postgres@127.0.0.1:5432 (skipped
+with a note when no server answers); SQLite in a temporary file. Both are
+dropped at the end unless --keep, which uses fixed names
+(accretion_bench_outcomes, $TMPDIR/accretion-bench-outcomes/) and reuses a
+kept database of the same size.
 Arguments it does not know (meant for other benchmarks run by
 scripts/bench.sh) are ignored with a note.
 """
@@ -83,9 +85,13 @@ def parse(argv):
 # --- Throw-away databases (before Django is set up) -------------------------------------------------------
 
 
-def postgres_url() -> str:
+def postgres_url(keep: bool = True) -> str:
+    """DATABASE_URL when it is a PostgreSQL one; else the default server, with a database of this run's own
+    (a fixed name only with --keep, so that a later run finds it), so concurrent runs never share one."""
     url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else DEFAULT_PG_URL
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return DEFAULT_PG_URL if keep else f"{DEFAULT_PG_URL}_{os.getpid()}"
 
 
 class Postgres:
@@ -109,7 +115,8 @@ class Postgres:
 
     def exists(self) -> bool:
         with self._connect() as connection:
-            return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]).fetchone() is not None
+            found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]).fetchone()
+            return found is not None
 
     def create(self) -> None:
         from psycopg import sql
@@ -145,7 +152,7 @@ class Sqlite:
 
 
 def database_for(kind: str, keep: bool):
-    return Postgres(postgres_url()) if kind == "postgres" else Sqlite(keep)
+    return Postgres(postgres_url(keep)) if kind == "postgres" else Sqlite(keep)
 
 
 # --- SQL that differs between the databases (the only such code here) -------------------------------------
@@ -312,8 +319,9 @@ def add_outcomes(seed: int, log) -> dict[str, float]:
         SELECT t.id, 'pgic', {sql.json(concat(sql, Lit('{"pgic": "'), pgic, Lit('"}')))},
                {sql.json(concat(sql, Lit('{"instrument": "pgic", "score": '), pgic, Lit("}")))}, t.completed_at
         {answered} AND t.time_point <> 'baseline'""")
-    baseline = sql.json(concat(sql, Lit('{"activity_level": "'), pick(h("p.id", 52, 4, seed), [quoted(a) for a in ACTIVITY]),
-                               Lit('", "smoking": "'), pick(h("p.patient_id", 53, 4, seed), [quoted(s) for s in SMOKING]),
+    activity = pick(h("p.id", 52, 4, seed), [quoted(a) for a in ACTIVITY])
+    smoking = pick(h("p.patient_id", 53, 4, seed), [quoted(s) for s in SMOKING])
+    baseline = sql.json(concat(sql, Lit('{"activity_level": "'), activity, Lit('", "smoking": "'), smoking,
                                Lit('", "general_health": "good"}')))
     step("baseline responses", f"""{columns}
         SELECT t.id, 'baseline',
@@ -429,7 +437,7 @@ def measure(args) -> dict:
 def run_one(args) -> int:
     database = database_for(args.one, args.keep)
     if not database.reachable():
-        print(f"{args.one}: no server at {postgres_url()}; skipped")
+        print(f"{args.one}: no server at {database.server}; skipped")
         return 0
     try:
         if database.exists() and not args.keep:
@@ -456,6 +464,16 @@ def run_one(args) -> int:
             database.drop()
 
 
+def complete(procedures: int) -> bool:
+    """The kept registry has this size, its questionnaires, and a summary row for each of them."""
+    from accretion.outcomes.models import OutcomeRow, QuestionnaireTask
+    from accretion.procedures.models import Procedure
+
+    tasks = QuestionnaireTask.objects.filter(procedure__status="signed").count()
+    return (Procedure.objects.count() == procedures and tasks > 0
+            and OutcomeRow.objects.count() == tasks)
+
+
 def measure_database(args, database) -> int:
     from bench import registry as generator
     from django.core.management import call_command
@@ -467,13 +485,17 @@ def measure_database(args, database) -> int:
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     print(f"{database.label}: migrated in {time.perf_counter() - started:.1f} s")
-    found = generator.find()
-    if found and found["procedures"] != args.procedures:
-        print(f"{database.label} holds a registry of {found['procedures']:,} procedures, not {args.procedures:,}: "
-              f"remove it first", file=sys.stderr)
-        return 2
+    found = generator.find()  # raises when the database holds anything but a generated registry
+    if found and not complete(args.procedures):
+        # Another size, or a run stopped half-way: the database holds only a generated registry, start afresh.
+        print(f"{database.label} holds another or an unfinished registry: generating it again")
+        connection.close()
+        database.drop()
+        database.create()
+        call_command("migrate", verbosity=0, interactive=False)
+        found = None
     if found:
-        print(f"registry: reusing {found['procedures']:,} procedures")
+        print(f"registry: reusing {found['procedures']:,} procedures and their outcome summary")
     else:
         made = generator.generate(generator.Size(procedures=args.procedures, seed=args.seed), log=print)
         print(f"registry: {args.procedures:,} procedures generated in {made.total_seconds:.1f} s")

@@ -303,7 +303,7 @@ def _strata() -> tuple[StratumDefinition, ...]:
 
 
 STRATA = _strata()
-assert [d.column for d in STRATA] == list(STRATUM_FIELDS), "STRATA and summary.STRATUM_FIELDS must list the same columns"
+assert [d.column for d in STRATA] == list(STRATUM_FIELDS), "STRATA and STRATUM_FIELDS must list the same columns"
 
 
 # --- Queries -------------------------------------------------------------------------------------------
@@ -369,7 +369,8 @@ def by_stratum(rows: QuerySet) -> list[Stratum]:
     followed = rows.filter(time_point__in=RESPONDER_TIME_POINTS).filter(FUNCTION_KNOWN | PAIN_KNOWN).order_by()
     totals: dict[str, dict] = {column: {} for column in STRATUM_FIELDS}  # column -> (value, time point) -> sums
     for columns in STRATUM_QUERIES:
-        aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN), "function_yes": Count("pk", filter=FUNCTION_YES),
+        aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN),
+                      "function_yes": Count("pk", filter=FUNCTION_YES),
                       "pain_n": Count("pk", filter=PAIN_KNOWN), "pain_yes": Count("pk", filter=PAIN_YES)}
         for column in columns:
             bit = STRATUM_FIELDS.index(column)

@@ -144,7 +144,8 @@ class OutcomeRow(models.Model):
     refreshed_at = models.DateTimeField(default=timezone.now)  # when the row last changed
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["procedure", "time_point"], name="one_outcome_row_per_time_point")]
+        constraints = [models.UniqueConstraint(fields=["procedure", "time_point"],
+                                               name="one_outcome_row_per_time_point")]
         indexes = [models.Index(fields=["clinic", "time_point"], name="outcome_row_clinic_time_point"),
                    models.Index(fields=["clinic", "procedure_date"], name="outcome_row_clinic_date")]
 
