@@ -20,6 +20,9 @@ It then builds the outcome summary with `accretion.outcomes.summary.refresh_all`
 the page's aggregate queries (`accretion.outcomes.analytics.report`), the
 plots, and the whole page through Django's test client, with its query count.
 The default is 100,000 procedures; `--procedures 1000000` is the large run.
+Both databases are prepared at the same time (in two processes), then
+measured one after the other, so that nothing else of the benchmark runs
+while a page is timed.
 
 Databases: PostgreSQL at DATABASE_URL when it is a postgres:// URL, else a
 database of this run's own on postgres://postgres@127.0.0.1:5432 (skipped
@@ -69,7 +72,10 @@ def parse(argv):
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of the page (the median is reported)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the databases (and reuse them next time)")
-    parser.add_argument("--one", choices=["postgres", "sqlite"], help=argparse.SUPPRESS)  # the child process
+    # The child processes: one database, one phase.
+    parser.add_argument("--one", choices=["postgres", "sqlite"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["prepare", "measure"], help=argparse.SUPPRESS)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not args.one:
         print(f"bench_outcomes: ignoring arguments it does not know: {' '.join(unknown)}", file=sys.stderr)
@@ -130,10 +136,8 @@ class Postgres:
 
 
 class Sqlite:
-    def __init__(self, keep: bool):
-        self.directory = Path(tempfile.gettempdir()) / "accretion-bench-outcomes" if keep else Path(
-            tempfile.mkdtemp(prefix="accretion-bench-outcomes-"))
-        self.path = self.directory / "registry.sqlite3"
+    def __init__(self, path: Path):
+        self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.label = f"SQLite file {self.path}"
 
@@ -144,15 +148,23 @@ class Sqlite:
         return self.path.exists() and self.path.stat().st_size > 0
 
     def create(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch()
 
     def drop(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
-def database_for(kind: str, keep: bool):
-    return Postgres(postgres_url(keep)) if kind == "postgres" else Sqlite(keep)
+def database_for(kind: str, keep: bool, url: str | None = None):
+    """The database of one kind for this run: given by `url` (the child processes), else chosen here."""
+    if kind == "postgres":
+        return Postgres(url or postgres_url(keep))
+    if url:
+        return Sqlite(Path(url.removeprefix("sqlite:///")))
+    folder = Path(tempfile.gettempdir()) / "accretion-bench-outcomes" if keep else Path(
+        tempfile.mkdtemp(prefix="accretion-bench-outcomes-"))
+    return Sqlite(folder / "registry.sqlite3")
 
 
 # --- SQL that differs between the databases (the only such code here) -------------------------------------
@@ -388,10 +400,15 @@ def measure(args) -> dict:
         result = report()
     figures["report_queries"] = len(queries)
     figures["report_ms"], figures["report_min_ms"], result = median_ms(report, args.repeat)
-    last_year = analytics.Filters(date_from=result.today.replace(year=result.today.year - 2))
+    recent = analytics.Filters(date_from=result.today.replace(year=result.today.year - 2))  # the last two years
     figures["filtered_ms"], _, _ = median_ms(
-        lambda: analytics.report(OutcomeRow.objects.filter(clinic=clinic), events, last_year), args.repeat)
-    figures["plots_ms"], _, _ = median_ms(lambda: plots.render_all(result), max(1, args.repeat // 2))
+        lambda: analytics.report(OutcomeRow.objects.filter(clinic=clinic), events, recent), args.repeat)
+
+    def draw():
+        cache.clear()  # drawn afresh, not taken from the cache
+        return plots.render_all(result)
+
+    figures["plots_ms"], _, _ = median_ms(draw, max(1, args.repeat // 2))
 
     setup_test_environment()  # the test client's host name is allowed
     # Static files are not collected in a benchmark database's checkout: plain storage, not the manifest.
@@ -423,11 +440,7 @@ def measure(args) -> dict:
     figures["page_queries"] = len(queries)
     reset_queries()
     if connection.vendor == "postgresql":
-        from django.db.models import Count
-        plan = (OutcomeRow.objects.filter(clinic=clinic, time_point__in=analytics.RESPONDER_TIME_POINTS)
-                .filter(analytics.FUNCTION_KNOWN | analytics.PAIN_KNOWN).values("indication", "time_point")
-                .annotate(n=Count("pk"), patients=Count("patient", distinct=True)).order_by())
-        figures["plan"] = plan.explain(analyze=True)
+        figures["plan"] = analytics.stratum_query(rows, analytics.STRATUM_QUERIES[0]).explain(analyze=True)
     return figures
 
 
@@ -435,33 +448,23 @@ def measure(args) -> dict:
 
 
 def run_one(args) -> int:
-    database = database_for(args.one, args.keep)
-    if not database.reachable():
-        print(f"{args.one}: no server at {database.server}; skipped")
-        return 0
-    try:
-        if database.exists() and not args.keep:
-            print(f"{database.label} exists: refusing to overwrite it (remove it, or run with --keep to reuse it)",
-                  file=sys.stderr)
-            return 2
-        if not database.exists():
-            database.create()
-        os.environ["DATABASE_URL"] = database.url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accretion.settings")
-        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # this process only
-        import warnings
+    """A child process: prepare (migrate, generate, build the summary) or measure one database."""
+    database = database_for(args.one, args.keep, args.url)
+    if args.phase == "prepare" and not database.exists():
+        database.create()
+    os.environ["DATABASE_URL"] = database.url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accretion.settings")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # this process only
+    import warnings
 
-        import django
-        warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
-        django.setup()
-        return measure_database(args, database)
+    import django
+    warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
+    django.setup()
+    try:
+        return prepare_database(args, database) if args.phase == "prepare" else measure_database(args)
     finally:
-        from django.apps import apps
-        if apps.ready:
-            from django.db import connections
-            connections.close_all()
-        if not args.keep:
-            database.drop()
+        from django.db import connections
+        connections.close_all()
 
 
 def complete(procedures: int) -> bool:
@@ -474,7 +477,7 @@ def complete(procedures: int) -> bool:
             and OutcomeRow.objects.count() == tasks)
 
 
-def measure_database(args, database) -> int:
+def prepare_database(args, database) -> int:
     from bench import registry as generator
     from django.core.management import call_command
     from django.db import connection
@@ -508,16 +511,26 @@ def measure_database(args, database) -> int:
               f"in {backfill:.1f} s ({result['procedures'] / backfill:,.0f} procedures/s)")
         with connection.cursor() as cursor:
             Dialect(vendor).analyze(cursor, ["outcomes_outcomerow"])
+    return 0
+
+
+def measure_database(args) -> int:
+    from django.db import connection
+
+    from accretion.outcomes import analytics
+
+    vendor = connection.vendor
     figures = measure(args)
     print(f"\nRESULT {vendor} {args.procedures:,} procedures; clinic {figures['clinic']}: "
           f"{figures['procedures']:,} signed procedures, {figures['rows']:,} summary rows")
     print(f"  aggregate queries ({figures['report_queries']}): median {figures['report_ms']:.0f} ms "
-          f"(best {figures['report_min_ms']:.0f} ms); with a date range: {figures['filtered_ms']:.0f} ms")
-    print(f"  plots (3 SVG): {figures['plots_ms']:.0f} ms")
+          f"(best {figures['report_min_ms']:.0f} ms); procedures of the last two years: "
+          f"{figures['filtered_ms']:.0f} ms")
+    print(f"  drawing the 3 plots (SVG): {figures['plots_ms']:.0f} ms (then cached until the figures change)")
     print(f"  whole page GET /outcomes/ ({figures['page_queries']} queries): median {figures['page_ms']:.0f} ms "
           f"(best {figures['page_min_ms']:.0f} ms); with the plots drawn afresh: {figures['cold_page_ms']:.0f} ms")
     if "plan" in figures:
-        print("\nquery plan of one stratum (indication):\n" + figures["plan"])
+        print(f"\nquery plan of the strata {', '.join(analytics.STRATUM_QUERIES[0])}:\n" + figures["plan"])
     if vendor == "postgresql" and args.procedures <= TARGET_AT and figures["cold_page_ms"] > TARGET_SECONDS * 1000:
         print(f"the page took more than {TARGET_SECONDS:.0f} s at {args.procedures:,} procedures on PostgreSQL",
               file=sys.stderr)
@@ -525,17 +538,50 @@ def measure_database(args, database) -> int:
     return 0
 
 
+def child(kind: str, database, phase: str, args, **popen):
+    command = [sys.executable, __file__, "--one", kind, "--url", database.url, "--phase", phase,
+               "--procedures", str(args.procedures), "--repeat", str(args.repeat), "--seed", str(args.seed)]
+    return subprocess.Popen(command + (["--keep"] if args.keep else []), cwd=ROOT, **popen)
+
+
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.one:
         return run_one(args)
-    status = 0
+    databases = {}
     for kind in args.database_list:
-        print(f"=== {kind}: {args.procedures:,} procedures ===", flush=True)
-        command = [sys.executable, __file__, "--one", kind, "--procedures", str(args.procedures), "--repeat",
-                   str(args.repeat), "--seed", str(args.seed)] + (["--keep"] if args.keep else [])
-        code = subprocess.run(command, cwd=ROOT).returncode
-        status = max(status, code)
+        database = database_for(kind, args.keep)
+        if not database.reachable():
+            print(f"=== {kind}: no server at {database.server}; skipped ===")
+        elif database.exists() and not args.keep and kind == "postgres":
+            print(f"=== {kind}: {database.label} exists; not touching it ===", file=sys.stderr)
+        else:
+            databases[kind] = database
+    status = 0
+    try:
+        # Both databases are prepared at the same time (it takes minutes), then measured one after the other,
+        # so that nothing else of this benchmark runs while a page is timed.
+        print(f"preparing {', '.join(databases)} with {args.procedures:,} procedures (at the same time)...", flush=True)
+        logs = {kind: tempfile.TemporaryFile(mode="w+") for kind in databases}
+        running = {kind: child(kind, database, "prepare", args, stdout=logs[kind], stderr=subprocess.STDOUT)
+                   for kind, database in databases.items()}
+        ready = []
+        for kind, process in running.items():
+            code = process.wait()
+            logs[kind].seek(0)
+            print(f"=== {kind}: prepared (exit {code}) ===\n{logs[kind].read().rstrip()}", flush=True)
+            if code == 0:
+                ready.append(kind)
+            status = max(status, 2 if code else 0)
+        for kind in ready:
+            print(f"=== {kind}: measuring ===", flush=True)
+            status = max(status, child(kind, databases[kind], "measure", args).wait())
+    finally:
+        if not args.keep:
+            for database in databases.values():
+                database.drop()
+                if isinstance(database, Sqlite):
+                    shutil.rmtree(database.path.parent, ignore_errors=True)
     return status
 
 

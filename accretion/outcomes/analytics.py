@@ -364,19 +364,23 @@ STRATUM_QUERIES = (("indication", "target", "region"),
 assert sorted(c for q in STRATUM_QUERIES for c in q) == sorted(STRATUM_FIELDS)
 
 
+def stratum_query(rows: QuerySet, columns: tuple[str, ...]) -> QuerySet:
+    """Responders and patients at 3, 6 and 12 months, GROUP BY these strata and the time point."""
+    aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN), "function_yes": Count("pk", filter=FUNCTION_YES),
+                  "pain_n": Count("pk", filter=PAIN_KNOWN), "pain_yes": Count("pk", filter=PAIN_YES)}
+    for column in columns:
+        bit = STRATUM_FIELDS.index(column)
+        aggregates[f"function_patients_{bit}"] = Sum(F("function_first").bitand(1 << bit))
+        aggregates[f"pain_patients_{bit}"] = Sum(F("pain_first").bitand(1 << bit))
+    return (rows.filter(time_point__in=RESPONDER_TIME_POINTS).filter(FUNCTION_KNOWN | PAIN_KNOWN).order_by()
+            .values(*columns, "time_point").annotate(**aggregates))
+
+
 def by_stratum(rows: QuerySet) -> list[Stratum]:
     """Responders at 3, 6 and 12 months in each value of each stratum: three GROUP BY queries."""
-    followed = rows.filter(time_point__in=RESPONDER_TIME_POINTS).filter(FUNCTION_KNOWN | PAIN_KNOWN).order_by()
     totals: dict[str, dict] = {column: {} for column in STRATUM_FIELDS}  # column -> (value, time point) -> sums
     for columns in STRATUM_QUERIES:
-        aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN),
-                      "function_yes": Count("pk", filter=FUNCTION_YES),
-                      "pain_n": Count("pk", filter=PAIN_KNOWN), "pain_yes": Count("pk", filter=PAIN_YES)}
-        for column in columns:
-            bit = STRATUM_FIELDS.index(column)
-            aggregates[f"function_patients_{bit}"] = Sum(F("function_first").bitand(1 << bit))
-            aggregates[f"pain_patients_{bit}"] = Sum(F("pain_first").bitand(1 << bit))
-        for row in followed.values(*columns, "time_point").annotate(**aggregates):
+        for row in stratum_query(rows, columns):
             for column in columns:
                 bit = STRATUM_FIELDS.index(column)
                 sums = totals[column].setdefault((row[column], row["time_point"]), [0, 0, 0, 0, 0, 0])

@@ -117,8 +117,9 @@ COLUMNS = [
     Column("procedure_year", "integer", "Year the procedure was performed (no full dates are exported)."),
     Column("time_point", "text", "baseline, or the follow-up: 2w, 6w, 3m, 6m, 12m (weeks or months after the "
                                  "procedure)."),
-    Column("days_due_after_procedure", "integer", "Days from the procedure to the questionnaire's due date "
-                                                  "(0 for the baseline)."),
+    Column("days_due_after_procedure", "integer", "Days from the procedure to the questionnaire's due date (the "
+                                                  "baseline is due on the planned day: 0, or negative when the "
+                                                  "procedure took place later)."),
     Column("completed", "0/1", "1 when the patient (or staff on their behalf) submitted the questionnaire."),
     Column("nrs", "integer 0-10", "Pain, numeric rating scale over the past week (0 no pain, 10 worst)."),
     Column("odi", "number 0-100", "Oswestry Disability Index v2.1a, percent (lumbar and thoracic procedures)."),

@@ -27,13 +27,15 @@ matplotlib.use("Agg")
 
 from django.core.cache import cache  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from accretion.outcomes.analytics import RESPONDER_TIME_POINTS, Report, time_point_label  # noqa: E402
 
 __all__ = ["data_uri", "funnel_svg", "render_all", "responders_svg", "trajectories_svg"]
 
-VERSION = "2"  # change when the drawing changes: cached plots of the old drawing are then not used
+VERSION = "3"  # change when the drawing changes: cached plots of the old drawing are then not used
 CACHE_SECONDS = 7 * 24 * 3600
 STYLE = {
     "svg.fonttype": "none",
@@ -181,15 +183,20 @@ def _draw_responders(rows: tuple) -> Figure:
                            bottom=0.6 / height, top=1 - 0.4 / height)
     axes = figure.subplots()
     positions = list(range(len(rows)))[::-1]
+    rectangles, colours = [], []  # one collection: far cheaper to draw than a patch per bar
+    half = bar * 0.46
     for offset, key in zip((bar, 0, -bar), RESPONDER_TIME_POINTS):
-        shown = [(y, cell) for y, (_, cells) in zip(positions, rows) if cells is not None
-                 for cell in cells if cell[0] == key]
-        axes.barh([y + offset for y, _ in shown], [cell[1] or 0 for _, cell in shown], height=bar * 0.92,
-                  color=COLOURS[key], label=time_point_label(key))
-        for y, (_, percent, n) in shown:
-            if percent is None:
-                axes.text(0.8, y + offset, f"{time_point_label(key, short=True)}: {'too few' if n else 'no data'}",
-                          va="center", fontsize=6.5, color="#616161", style="italic")
+        for y, (_, cells) in zip(positions, rows):
+            for _, percent, n in (cell for cell in cells or () if cell[0] == key):
+                if percent is not None:
+                    middle = y + offset
+                    rectangles.append([(0, middle - half), (percent, middle - half), (percent, middle + half),
+                                       (0, middle + half)])
+                    colours.append(COLOURS[key])
+                else:
+                    axes.text(0.8, y + offset, f"{time_point_label(key, short=True)}: {'too few' if n else 'no data'}",
+                              va="center", fontsize=6.5, color="#616161", style="italic")
+    axes.add_collection(PolyCollection(rectangles, facecolors=colours, linewidths=0))
     # Row labels as plain text at the left of the axes: ~40 tick objects (each with lines and labels) cost more.
     labels_at = axes.get_yaxis_transform()  # x in axes fraction, y in data
     for y, (label, cells) in zip(positions, rows):
@@ -201,7 +208,8 @@ def _draw_responders(rows: tuple) -> Figure:
     axes.set_xlabel("function responders (%): ODI or NDI improved by the minimal important change")
     axes.set_title("Function responders by stratum", loc="left")
     axes.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    axes.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.45, 1.0), ncols=3)
+    axes.legend(handles=[Patch(color=COLOURS[key], label=time_point_label(key)) for key in RESPONDER_TIME_POINTS],
+                frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.45, 1.0), ncols=3)
     return figure
 
 
