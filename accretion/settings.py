@@ -190,6 +190,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accretion Portal <no-reply@l
 SMS_BACKEND = env_str("SMS_BACKEND", "accretion.outcomes.sms.ConsoleSMSBackend")
 # The address patients reach the portal at, for links in reminders.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The key of the pseudonymous codes in the de-identified export: kept apart from SECRET_KEY, so that rotating
+# SECRET_KEY keeps codes stable between exports and holding SECRET_KEY does not reverse them.
+EXPORT_PSEUDONYM_KEY = env_str("EXPORT_PSEUDONYM_KEY") or SECRET_KEY
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -342,7 +342,7 @@ def test_only_signed_procedures_have_rows(clinics, staff, make_patient):
 
 def test_funnel_counts(registry, clinics):
     report = north_report(clinics)
-    assert [(t.key, t.planned, t.due, t.completed) for t in report.time_points] == [
+    assert [(t.key, t.planned, t.closed, t.completed) for t in report.time_points] == [
         ("baseline", 12, 12, 12), ("2w", 12, 12, 11), ("6w", 12, 12, 11), ("3m", 12, 12, 10),
         ("6m", 12, 12, 8), ("12m", 12, 0, 0)]
     assert report.procedures == 12
@@ -496,12 +496,23 @@ def test_page_shows_the_figures_and_is_audited(registry, clinics, staff, page_at
     assert event.clinic_id == clinics["north"].pk and event.detail["procedures"] == 12
 
 
-def test_a_reversed_date_range_is_refused_and_everything_shown(registry, clinics, staff, page_at_today):
+@pytest.mark.parametrize("url", ["/outcomes/", "/outcomes/report.pdf", "/outcomes/export.csv"])
+@pytest.mark.parametrize("query,error", [({"date_from": "2026-02-01", "date_to": "2026-01-01"},
+                                          "The end of the range is before its start."),
+                                         ({"date_from": "not-a-date"}, "Enter a valid date.")])
+def test_a_wrong_date_range_shows_its_error_and_never_widens_to_everything(registry, clinics, staff, page_at_today,
+                                                                          url, query, error):
     client = signed_in(staff[("north", "physician")], clinics["north"])
-    response = client.get("/outcomes/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
-    assert response.status_code == 200
-    assert "The end of the range is before its start." in response.content.decode()
-    assert response.context["report"].procedures == 12
+    response = client.get(url, query)
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert error in body and "Correct the dates above" in body
+    assert response.context["report"] is None and "/outcomes/export.csv" not in body
+    assert not AuditEvent.objects.filter(object_type__startswith="outcomes.").exists()  # nothing shown or exported
+
+
+def test_a_one_day_range_links_its_exports(registry, clinics, staff, page_at_today):
+    client = signed_in(staff[("north", "physician")], clinics["north"])
     filtered = client.get("/outcomes/", {"date_from": "2026-01-10", "date_to": "2026-01-10"})
     assert filtered.context["report"].procedures == 12 and "procedures from 2026-01-10 to 2026-01-10" in \
         filtered.content.decode()
@@ -551,12 +562,16 @@ def test_another_clinics_data_never_appears(registry, clinics, staff, page_at_to
     assert {row[16] for row in csv_rows[1:]} == {"lumbar"}
 
 
-@pytest.mark.parametrize("role,status", [("auditor", 200), ("clinic_admin", 200), ("nurse", 200),
-                                         ("physician", 200), ("front_desk", 403), ("prep_tech", 403)])
-def test_who_may_see_outcomes(registry, clinics, staff, role, status):
+@pytest.mark.parametrize("role,see,export", [("auditor", 200, 403), ("clinic_admin", 200, 200), ("nurse", 200, 403),
+                                              ("physician", 200, 200), ("front_desk", 403, 403),
+                                              ("prep_tech", 403, 403)])
+def test_who_may_see_and_who_may_export_outcomes(registry, clinics, staff, role, see, export):
     client = signed_in(staff[("north", role)], clinics["north"])
-    for url in ("/outcomes/", "/outcomes/export.csv", "/outcomes/data-dictionary/"):
-        assert client.get(url).status_code == status, url
+    for url in ("/outcomes/", "/outcomes/report.pdf", "/outcomes/data-dictionary/"):
+        assert client.get(url).status_code == see, url
+    assert client.get("/outcomes/export.csv").status_code == export
+    if see == 200:
+        assert ("/outcomes/export.csv" in client.get("/outcomes/").content.decode()) == (export == 200)
 
 
 def test_signed_out_is_sent_to_sign_in(db):
@@ -567,7 +582,7 @@ def test_signed_out_is_sent_to_sign_in(db):
 
 
 def test_csv_export_is_de_identified_and_audited(registry, clinics, staff, page_at_today):
-    client = signed_in(staff[("north", "auditor")], clinics["north"])
+    client = signed_in(staff[("north", "clinic_admin")], clinics["north"])
     response = client.get("/outcomes/export.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="outcomes-north-')
@@ -598,7 +613,7 @@ def test_csv_export_is_de_identified_and_audited(registry, clinics, staff, page_
     assert "2026-01-10" not in text
     event = AuditEvent.objects.filter(action="export", object_type="outcomes.export").get()
     assert event.detail["rows"] == 72 and event.detail["format"] == "csv"
-    assert event.user_id == staff[("north", "auditor")].pk and event.clinic_id == clinics["north"].pk
+    assert event.user_id == staff[("north", "clinic_admin")].pk and event.clinic_id == clinics["north"].pk
     # Same codes in a second export: rows of one procedure can be followed across exports.
     again = list(csv.DictReader(io.StringIO(b"".join(client.get("/outcomes/export.csv").streaming_content).decode())))
     assert [r["procedure_code"] for r in again] == [r["procedure_code"] for r in rows]

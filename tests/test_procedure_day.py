@@ -86,6 +86,7 @@ def test_a_whole_procedure_day(day):
     assert timeout(day).status_code == 302
     procedure.refresh_from_db()
     assert procedure.status == "in_progress" and procedure.timeout.kit_lot == day["lot"]
+    assert procedure.timeout.screening == Screening.objects.get(patient=procedure.patient)  # what cleared it
     assert prepare(day).status_code == 302
     day["lot"].refresh_from_db()
     assert day["lot"].quantity_on_hand == 1  # one kit taken, with the preparation

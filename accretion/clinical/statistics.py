@@ -17,12 +17,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MeanCI", "Proportion", "mean_ci", "proportion", "t_quantile"]
+__all__ = ["CONFIDENCE", "MeanCI", "Proportion", "mean_ci", "proportion", "rounded", "t_quantile"]
 
 CONFIDENCE = 0.95
+
+
+def rounded(value: float, places: int = 0) -> str:
+    """`value` as text, rounded half up like the instruments' scores (62.5 -> "63", 2.25 -> "2.3" at 1 place).
+
+    The float's shortest decimal form is rounded, so 100 * 25 / 40 is 62.5 and gives "63" (Python's own
+    formatting rounds half to even: "62").
+    """
+    result = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return str(result + 0)  # + 0 turns -0 into 0
 
 
 @dataclass(frozen=True)

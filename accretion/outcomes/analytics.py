@@ -4,28 +4,32 @@ Every figure is computed by the database with GROUP BY over one table (the
 summary, or the adverse events); Python only post-processes the aggregated
 rows (a few dozen), never the patients' rows. The number of queries is fixed:
 
-1. per time point: questionnaires planned, due and completed (the attrition
-   funnel), COUNT, SUM and SUM of squares of NRS, ODI and NDI (means with 95 %
-   confidence intervals, `accretion.clinical.statistics`), and the responders;
+1. per time point: questionnaires planned, closed (window over, or answered)
+   and completed (the attrition funnel), COUNT, SUM and SUM of squares of
+   NRS, ODI and NDI (means with 95 % confidence intervals,
+   `accretion.clinical.statistics`), and the responders;
 2. responders at 3, 6 and 12 months in each value of each stratum (indication,
    target, region, physician, protocol consistency, placement, structural
-   severity, activity level, smoking): three queries, each grouping by a few
-   strata at once (`STRATUM_QUERIES`);
+   severity, activity level, smoking);
 3. the physicians' names;
 4. adverse events by type and grade.
 
 Responders follow `accretion.clinical.instruments.change` (stored in the
 summary): *function* is ODI for lumbar and thoracic procedures and NDI for
-cervical ones, *pain* is the NRS. A rate is shown only when at least
-`TOO_FEW` (10) patients have a baseline and a follow-up score; otherwise it
-is "too few".
+cervical ones, *pain* is the NRS. Rates are per procedure (a patient treated
+twice counts twice); a rate is shown only when at least `TOO_FEW` (10)
+distinct patients have a baseline and a follow-up score, otherwise it is "too
+few", and when exactly one group of a stratum is "too few" the next smallest
+is "hidden" (`suppress_complements`), so no small group can be worked out by
+subtraction.
 
-Patients are counted without COUNT(DISTINCT), which would make the database
-sort every group: the summary marks each patient's first row in every group
-(`accretion.outcomes.summary.first_masks`), so SUM(mask & bit) counts them
-with plain hash aggregation. The queries use only COUNT, SUM, bitwise AND and
-filtered aggregates, which SQLite and PostgreSQL both run; there is no
-database-specific SQL here.
+Counting patients: COUNT(DISTINCT patient) makes the database sort every
+group. Without a start date the summary's first-row masks count them with
+plain hash aggregation instead (`accretion.outcomes.summary.first_masks`;
+three queries for the nine strata); from a start date on, where a patient's
+first row may lie before the range, COUNT(DISTINCT) (one query per stratum).
+The queries use only COUNT, SUM, bitwise AND and filtered aggregates, which
+SQLite and PostgreSQL both run; there is no database-specific SQL here.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from django.utils import timezone
 
 from accretion.adverse_events.models import GRADE_SHORT, EventType
 from accretion.clinical import statistics
+from accretion.clinical.statistics import rounded
 from accretion.clinical.screening import DIAGNOSES, REGIONS, SUPPORTED_DIAGNOSES, TARGETS
 from accretion.outcomes import questionnaires
 from accretion.outcomes.summary import ALL_BIT, BASELINE, CONSISTENT_FROM, STRATUM_FIELDS, time_point_days
@@ -93,12 +98,29 @@ class Filters:
             queryset = queryset.filter(procedure_date__lte=self.date_to)
         return queryset
 
-    def events(self, queryset: QuerySet) -> QuerySet:
+    def events(self, events: QuerySet, rows: QuerySet) -> QuerySet:
+        """The adverse events of the procedures in range (by the procedure's date, as `rows`); events without a
+        signed procedure (none given, or one stopped before signing) by their onset. `rows`: all the clinic's."""
+        if not (self.date_from or self.date_to):
+            return events
+        procedures = rows.filter(time_point=BASELINE)  # one row per signed procedure
+        onset = Q()
         if self.date_from:
-            queryset = queryset.filter(onset__gte=self.date_from)
+            onset &= Q(onset__gte=self.date_from)
         if self.date_to:
-            queryset = queryset.filter(onset__lte=self.date_to)
-        return queryset
+            onset &= Q(onset__lte=self.date_to)
+        unsigned = Q(procedure__isnull=True) | ~Q(procedure_id__in=procedures.values("procedure_id"))
+        return events.filter(Q(procedure_id__in=self.rows(procedures).values("procedure_id")) | (unsigned & onset))
+
+    @property
+    def keeps_first_rows(self) -> bool:
+        """Whether each patient's first row of every group is among the rows when any of the group's are.
+
+        True without a start date: the rows are then all of a patient's rows up to some date, so the
+        summary's first-row masks count patients exactly (`summary.first_masks`); from a start date on, a
+        patient's first row may lie before it, and patients are counted with COUNT(DISTINCT).
+        """
+        return self.date_from is None
 
     def describe(self) -> str:
         if self.date_from and self.date_to:
@@ -116,19 +138,29 @@ class Filters:
 
 @dataclass(frozen=True)
 class Rate:
-    """Responders among procedures with a baseline and a follow-up score; `patients` distinct patients."""
+    """Responders among procedures with a baseline and a follow-up score; `patients` distinct patients.
+
+    `hidden`: shown without its figures although it has enough patients, because it is the one other group
+    that keeps a "too few" group from being worked out by subtraction (`suppress_complements`).
+    """
 
     n: int = 0
     responders: int = 0
     patients: int = 0
+    hidden: bool = False
 
     @property
     def too_few(self) -> bool:
         return self.patients < TOO_FEW
 
     @property
+    def suppressed(self) -> bool:
+        """Data that are not shown: too few patients, or hidden to protect a group that has too few."""
+        return self.n > 0 and (self.too_few or self.hidden)
+
+    @property
     def proportion(self) -> statistics.Proportion | None:
-        return None if self.too_few else statistics.proportion(self.responders, self.n)
+        return None if self.too_few or self.hidden else statistics.proportion(self.responders, self.n)
 
     @property
     def percent(self) -> float | None:
@@ -141,19 +173,36 @@ class Rate:
             return "no data"
         if self.too_few:
             return "too few"
-        return f"{self.percent:.0f} % ({self.responders}/{self.n})"
+        if self.hidden:
+            return "hidden"
+        return f"{rounded(self.percent)} % ({self.responders}/{self.n})"
 
     @property
     def interval(self) -> str:
         share = self.proportion
-        return "" if share is None else f"{100 * share.low:.0f}–{100 * share.high:.0f} %"
+        return "" if share is None else f"{rounded(100 * share.low)}–{rounded(100 * share.high)} %"
+
+
+def suppress_complements(rates: list[Rate]) -> list[Rate]:
+    """The groups of one stratum at one time point, with the smallest shown group hidden when exactly one group
+    has too few patients: otherwise the overall figures minus the shown groups would give that group's.
+
+    Groups without data do not count; a stratum with one group has nothing to subtract.
+    """
+    small = [rate for rate in rates if rate.n and rate.too_few]
+    shown = [rate for rate in rates if rate.n and not rate.too_few]
+    if len(small) != 1 or not shown:
+        return rates
+    smallest = min(shown, key=lambda rate: (rate.patients, rate.n))
+    return [Rate(rate.n, rate.responders, rate.patients, hidden=True) if rate is smallest else rate
+            for rate in rates]
 
 
 @dataclass
 class TimePoint:
     key: str
     planned: int  # rows: the procedures that have this questionnaire
-    due: int  # of those, due by today (or answered already)
+    closed: int  # of those, the ones whose window has closed by today, or answered already
     completed: int
     means: dict[str, statistics.MeanCI | None]
     function: Rate
@@ -165,7 +214,7 @@ class TimePoint:
 
     @property
     def completion(self) -> statistics.Proportion | None:
-        return statistics.proportion(self.completed, self.due)
+        return statistics.proportion(self.completed, self.closed)
 
     @property
     def mean_cells(self) -> list[dict]:
@@ -173,14 +222,14 @@ class TimePoint:
         cells = []
         for name, _ in MEASURES:
             m = self.means.get(name)
-            cells.append({"name": name, "n": m.n if m else 0, "mean": f"{m.mean:.1f}" if m else "—",
-                          "interval": f"{m.low:.1f}–{m.high:.1f}" if m and m.low is not None else ""})
+            cells.append({"name": name, "n": m.n if m else 0, "mean": rounded(m.mean, 1) if m else "—",
+                          "interval": f"{rounded(m.low, 1)}–{rounded(m.high, 1)}" if m and m.low is not None else ""})
         return cells
 
     @property
     def completion_text(self) -> str:
         share = self.completion
-        return "—" if share is None else f"{100 * share.rate:.0f} %"
+        return "—" if share is None else f"{rounded(100 * share.rate)} %"
 
 
 @dataclass
@@ -309,30 +358,38 @@ assert [d.column for d in STRATA] == list(STRATUM_FIELDS), "STRATA and STRATUM_F
 # --- Queries -------------------------------------------------------------------------------------------
 
 
-def _rate_aggregates(bit: int) -> dict:
-    """Responders and patients; `bit` picks the patients' first rows in the group (see summary.first_masks)."""
-    return {
-        "function_n": Count("pk", filter=FUNCTION_KNOWN),
-        "function_yes": Count("pk", filter=FUNCTION_YES),
-        "function_patients": Sum(F("function_first").bitand(1 << bit)),
-        "pain_n": Count("pk", filter=PAIN_KNOWN),
-        "pain_yes": Count("pk", filter=PAIN_YES),
-        "pain_patients": Sum(F("pain_first").bitand(1 << bit)),
-    }
+def _aggregates(bits: Iterable[int], masks: bool) -> dict:
+    """Responders, and patients for each stratum bit (summary.STRATUM_FIELDS; ALL_BIT: the whole group).
+
+    masks: patients are counted by summing the summary's first-row flags (`summary.first_masks`), which is
+    exact for all of a patient's rows up to some date; otherwise by COUNT(DISTINCT patient), and then a query
+    must group by one stratum only.
+    """
+    aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN), "function_yes": Count("pk", filter=FUNCTION_YES),
+                  "pain_n": Count("pk", filter=PAIN_KNOWN), "pain_yes": Count("pk", filter=PAIN_YES)}
+    for bit in bits:
+        if masks:
+            aggregates[f"function_patients_{bit}"] = Sum(F("function_first").bitand(1 << bit))
+            aggregates[f"pain_patients_{bit}"] = Sum(F("pain_first").bitand(1 << bit))
+        else:
+            aggregates[f"function_patients_{bit}"] = Count("patient", distinct=True, filter=FUNCTION_KNOWN)
+            aggregates[f"pain_patients_{bit}"] = Count("patient", distinct=True, filter=PAIN_KNOWN)
+    return aggregates
 
 
-def _rates(row: dict, bit: int) -> tuple[Rate, Rate]:
-    return (Rate(row["function_n"], row["function_yes"], (row["function_patients"] or 0) >> bit),
-            Rate(row["pain_n"], row["pain_yes"], (row["pain_patients"] or 0) >> bit))
+def _rates(row: dict, bit: int, masks: bool) -> tuple[Rate, Rate]:
+    shift = bit if masks else 0
+    return (Rate(row["function_n"], row["function_yes"], (row[f"function_patients_{bit}"] or 0) >> shift),
+            Rate(row["pain_n"], row["pain_yes"], (row[f"pain_patients_{bit}"] or 0) >> shift))
 
 
-def by_time_point(rows: QuerySet, today: date) -> list[TimePoint]:
+def by_time_point(rows: QuerySet, today: date, masks: bool = True) -> list[TimePoint]:
     """Funnel, means and responders at every time point: one GROUP BY time_point."""
     aggregates = {
         "planned": Count("pk"),
-        "due_count": Count("pk", filter=Q(due__lte=today) | Q(completed=True)),
+        "closed": Count("pk", filter=Q(closes_on__lt=today) | Q(completed=True)),
         "completed_count": Count("pk", filter=Q(completed=True)),
-        **_rate_aggregates(ALL_BIT),
+        **_aggregates([ALL_BIT], masks),
     }
     for name, _ in MEASURES:
         aggregates[f"{name}_n"] = Count(name)
@@ -342,8 +399,8 @@ def by_time_point(rows: QuerySet, today: date) -> list[TimePoint]:
     for row in rows.order_by().values("time_point").annotate(**aggregates):
         means = {name: statistics.mean_ci(row[f"{name}_n"], row[f"{name}_sum"] or 0, row[f"{name}_squares"] or 0)
                  for name, _ in MEASURES}
-        function, pain = _rates(row, ALL_BIT)
-        result.append(TimePoint(row["time_point"], row["planned"], row["due_count"], row["completed_count"], means,
+        function, pain = _rates(row, ALL_BIT, masks)
+        result.append(TimePoint(row["time_point"], row["planned"], row["closed"], row["completed_count"], means,
                                 function, pain))
     result.sort(key=lambda t: (time_point_days(t.key), t.key))
     return result
@@ -355,38 +412,35 @@ def _physician_labels(ids: Iterable[int]) -> dict[int, str]:
     return {pk: f"{first} {last}".strip() or username for pk, first, last, username in users}
 
 
-# The strata grouped together, three queries instead of nine: patients are counted by summing per-row flags
-# (see summary.first_masks), so each stratum's figures are sums over the others' values. Each query returns
-# at most (product of its strata's code lists) x 3 time points rows, whatever the number of patients.
+# With the masks, the strata are grouped together, three queries instead of nine: each stratum's figures are
+# sums over the others' values. Each query returns at most (product of its strata's code lists) x 3 time
+# points rows, whatever the number of patients. With COUNT(DISTINCT), one query per stratum.
 STRATUM_QUERIES = (("indication", "target", "region"),
                    ("consistent", "placement_confirmed", "structural", "smoking"),
                    ("activity_level", "physician_id"))
 assert sorted(c for q in STRATUM_QUERIES for c in q) == sorted(STRATUM_FIELDS)
 
 
-def stratum_query(rows: QuerySet, columns: tuple[str, ...]) -> QuerySet:
+def stratum_query(rows: QuerySet, columns: tuple[str, ...], masks: bool = True) -> QuerySet:
     """Responders and patients at 3, 6 and 12 months, GROUP BY these strata and the time point."""
-    aggregates = {"function_n": Count("pk", filter=FUNCTION_KNOWN), "function_yes": Count("pk", filter=FUNCTION_YES),
-                  "pain_n": Count("pk", filter=PAIN_KNOWN), "pain_yes": Count("pk", filter=PAIN_YES)}
-    for column in columns:
-        bit = STRATUM_FIELDS.index(column)
-        aggregates[f"function_patients_{bit}"] = Sum(F("function_first").bitand(1 << bit))
-        aggregates[f"pain_patients_{bit}"] = Sum(F("pain_first").bitand(1 << bit))
+    if not masks and len(columns) != 1:
+        raise ValueError("COUNT(DISTINCT patient) over several strata at once would count per combination")
     return (rows.filter(time_point__in=RESPONDER_TIME_POINTS).filter(FUNCTION_KNOWN | PAIN_KNOWN).order_by()
-            .values(*columns, "time_point").annotate(**aggregates))
+            .values(*columns, "time_point")
+            .annotate(**_aggregates([STRATUM_FIELDS.index(c) for c in columns], masks)))
 
 
-def by_stratum(rows: QuerySet) -> list[Stratum]:
-    """Responders at 3, 6 and 12 months in each value of each stratum: three GROUP BY queries."""
+def by_stratum(rows: QuerySet, masks: bool = True) -> list[Stratum]:
+    """Responders at 3, 6 and 12 months in each value of each stratum: three GROUP BY queries (nine without
+    the masks)."""
     totals: dict[str, dict] = {column: {} for column in STRATUM_FIELDS}  # column -> (value, time point) -> sums
-    for columns in STRATUM_QUERIES:
-        for row in stratum_query(rows, columns):
+    for columns in STRATUM_QUERIES if masks else [(column,) for column in STRATUM_FIELDS]:
+        for row in stratum_query(rows, columns, masks):
             for column in columns:
-                bit = STRATUM_FIELDS.index(column)
-                sums = totals[column].setdefault((row[column], row["time_point"]), [0, 0, 0, 0, 0, 0])
-                for index, value in enumerate((row["function_n"], row["function_yes"],
-                                               (row[f"function_patients_{bit}"] or 0) >> bit, row["pain_n"],
-                                               row["pain_yes"], (row[f"pain_patients_{bit}"] or 0) >> bit)):
+                function, pain = _rates(row, STRATUM_FIELDS.index(column), masks)
+                sums = totals[column].setdefault((row[column], row["time_point"]), [0] * 6)
+                for index, value in enumerate((function.n, function.responders, function.patients, pain.n,
+                                               pain.responders, pain.patients)):
                     sums[index] += value
     physicians = {code for code, _ in totals["physician_id"]}
     names = _physician_labels(physicians)
@@ -397,6 +451,13 @@ def by_stratum(rows: QuerySet) -> list[Stratum]:
             label = names.get(code, definition.label(code)) if definition.key == "physician" else definition.label(code)
             value = values.setdefault(code, StratumValue(code, label))
             value.cells[time_point] = (Rate(*sums[:3]), Rate(*sums[3:]))
+        for time_point in RESPONDER_TIME_POINTS:
+            in_order = list(values.values())
+            function = suppress_complements([v.cell(time_point)[0] for v in in_order])
+            pain = suppress_complements([v.cell(time_point)[1] for v in in_order])
+            for value, cell in zip(in_order, zip(function, pain)):
+                if time_point in value.cells:
+                    value.cells[time_point] = cell
         rank = {code: index for index, code in enumerate(definition.order)}
         result.append(Stratum(definition.key, definition.title,
                               sorted(values.values(), key=lambda v: (rank.get(v.code, len(rank)), v.label))))
@@ -427,9 +488,9 @@ def report(rows: QuerySet, events: QuerySet, filters: Filters = Filters(), today
     `rows` and `events` must already be scoped to the clinic (`clinic_objects`).
     """
     today = today or timezone.localdate()
-    rows = filters.rows(rows)
-    return Report(filters=filters, today=today, time_points=by_time_point(rows, today), strata=by_stratum(rows),
-                  events=adverse_events(filters.events(events)))
+    chosen, masks = filters.rows(rows), filters.keeps_first_rows
+    return Report(filters=filters, today=today, time_points=by_time_point(chosen, today, masks),
+                  strata=by_stratum(chosen, masks), events=adverse_events(filters.events(events, rows)))
 
 
 GRADE_HEADINGS = [f"{grade} · {GRADE_SHORT[grade]}" for grade in GRADES]

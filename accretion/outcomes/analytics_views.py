@@ -1,6 +1,7 @@
 """The clinic's outcomes: the analytics page, its PDF report, and the de-identified CSV export.
 
-Every page is scoped to the active clinic and needs `outcomes.view`; each
+Every page is scoped to the active clinic and needs `outcomes.view` (the
+row-level CSV export `outcomes.export`); each
 view of the figures and each export is written to the audit log. The figures
 come from `accretion.outcomes.analytics` (aggregate queries over the outcome
 summary), the plots from `accretion.outcomes.plots`.
@@ -10,6 +11,7 @@ import csv
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -35,15 +37,23 @@ class FilterForm(forms.Form):
             self.add_error("date_to", "The end of the range is before its start.")
         return data
 
-    def filters(self) -> analytics.Filters:
-        if not self.is_valid():
+    def filters(self) -> analytics.Filters | None:
+        """The procedures asked for; None when a date is wrong (then nothing is shown or exported)."""
+        if not self.is_bound:
             return analytics.Filters()
+        if not self.is_valid():
+            return None
         return analytics.Filters(self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to"))
 
 
-def _filters(request) -> tuple[FilterForm, analytics.Filters]:
+def _filters(request) -> tuple[FilterForm, analytics.Filters | None]:
     form = FilterForm(request.GET or None)
     return form, form.filters()
+
+
+def _wrong_dates(request, form):
+    """The page with the form's errors and no figures (400): a wrong range never widens to all procedures."""
+    return render(request, "outcomes/analytics.html", {"form": form, "report": None}, status=400)
 
 
 def _report(request, filters):
@@ -59,6 +69,8 @@ def _query(request) -> str:
 def outcomes(request):
     """Completion, mean scores, responders (overall and by stratum) and adverse events of the clinic."""
     form, filters = _filters(request)
+    if filters is None:
+        return _wrong_dates(request, form)
     report = _report(request, filters)
     record(request, Action.VIEW, object_type="outcomes.analytics", filters=filters.to_dict(),
            procedures=report.procedures)
@@ -72,7 +84,9 @@ def outcomes(request):
 @requires("outcomes.view")
 def report_pdf(request):
     """The same figures as a printable PDF report."""
-    _, filters = _filters(request)
+    form, filters = _filters(request)
+    if filters is None:
+        return _wrong_dates(request, form)
     report = _report(request, filters)
     record(request, Action.EXPORT, object_type="outcomes.report", filters=filters.to_dict(),
            procedures=report.procedures, format="pdf")
@@ -94,10 +108,11 @@ class Column:
 
 
 def _pseudonym(kind: str, value) -> str:
-    """A stable code for an id, not reversible without the portal's SECRET_KEY (rotating the key changes it)."""
+    """A stable code for an id: an HMAC with EXPORT_PSEUDONYM_KEY, not reversible without that key."""
     if value is None:
         return ""
-    return salted_hmac("accretion.outcomes.export", f"{kind}:{value}").hexdigest()[:16]
+    return salted_hmac("accretion.outcomes.export", f"{kind}:{value}",
+                       secret=settings.EXPORT_PSEUDONYM_KEY).hexdigest()[:16]
 
 
 def _flag(value) -> str:
@@ -173,10 +188,12 @@ class _Echo:
 
 
 @require_GET
-@requires("outcomes.view")
+@requires("outcomes.export")
 def export_csv(request):
     """De-identified rows, one per procedure and time point; the columns are described on the data dictionary."""
-    _, filters = _filters(request)
+    form, filters = _filters(request)
+    if filters is None:
+        return _wrong_dates(request, form)
     rows = filters.rows(clinic_objects(request, OutcomeRow)).order_by("procedure_date", "procedure_id", "due")
     count = rows.count()
     record(request, Action.EXPORT, object_type="outcomes.export", filters=filters.to_dict(), rows=count,

@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def build_missing_summary(sender, using="default", verbosity=1, **kwargs):
+    """After `migrate`: signed procedures without outcome rows get them (a database from before the summary)."""
+    from accretion.outcomes.summary import refresh_missing
+
+    built = refresh_missing()
+    if built and verbosity:
+        print(f"outcome summary: built the rows of {built} signed procedures that had none")
 
 
 class OutcomesConfig(AppConfig):
@@ -8,3 +18,5 @@ class OutcomesConfig(AppConfig):
 
     def ready(self):
         from accretion.outcomes import stages  # noqa: F401  (procedure-page section)
+
+        post_migrate.connect(build_missing_summary, sender=self, dispatch_uid="outcomes.build_missing_summary")

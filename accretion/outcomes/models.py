@@ -113,6 +113,7 @@ class OutcomeRow(models.Model):
     procedure_date = models.DateField()
     time_point = models.CharField(max_length=10)
     due = models.DateField()
+    closes_on = models.DateField()  # the questionnaire's last day: counted as missed only after it
     completed = models.BooleanField(default=False)
     nrs = models.SmallIntegerField(null=True, blank=True)
     odi = models.FloatField(null=True, blank=True)

@@ -35,7 +35,7 @@ from accretion.outcomes.analytics import RESPONDER_TIME_POINTS, Report, time_poi
 
 __all__ = ["data_uri", "funnel_svg", "render_all", "responders_svg", "trajectories_svg"]
 
-VERSION = "3"  # change when the drawing changes: cached plots of the old drawing are then not used
+VERSION = "5"  # change when the drawing changes: cached plots of the old drawing are then not used
 CACHE_SECONDS = 7 * 24 * 3600
 STYLE = {
     "svg.fonttype": "none",
@@ -47,6 +47,7 @@ STYLE = {
     "axes.spines.right": False,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
+    "axes.titley": 1.01,  # a fixed place: matplotlib otherwise measures every tick label to place the title
 }
 COLOURS = {"nrs": "#c62828", "odi": "#1565c0", "ndi": "#2e7d32", "3m": "#90caf9", "6m": "#42a5f5", "12m": "#0d47a1",
            "completed": "#1565c0", "missed": "#cfd8dc"}
@@ -106,11 +107,13 @@ def _draw_trajectories(data: tuple) -> Figure:
                 continue
             axes.plot([i for i, _ in series], [v[1] for _, v in series], marker="o", color=COLOURS[name],
                       label=f"{name.upper()} mean", linewidth=1.8)
-            band = [(i, v) for i, v in series if v[2] is not None]
-            if band:
-                axes.fill_between([i for i, _ in band], [max(0, v[2]) for _, v in band],
-                                  [min(top, v[3]) for _, v in band], color=COLOURS[name], alpha=0.18, linewidth=0,
-                                  label=f"{name.upper()} 95 % CI")
+            if any(v[2] is not None for _, v in series):
+                # NaN where a time point has no interval (a single score): the band breaks there instead of
+                # being drawn across it as if the interval were known.
+                nan = float("nan")
+                axes.fill_between([i for i, _ in series], [nan if v[2] is None else max(0, v[2]) for _, v in series],
+                                  [nan if v[3] is None else min(top, v[3]) for _, v in series], color=COLOURS[name],
+                                  alpha=0.18, linewidth=0, label=f"{name.upper()} 95 % CI")
         axes.set_title(title, loc="left")
         axes.set_xticks(x, labels)
         axes.set_xlim(-0.4, max(0.4, len(data) - 0.6))
@@ -128,8 +131,8 @@ def _draw_trajectories(data: tuple) -> Figure:
 
 
 def funnel_svg(report: Report) -> str:
-    """Questionnaires completed at each time point, of those due: the attrition funnel."""
-    data = tuple((t.label, t.due, t.completed, t.completion_text) for t in report.time_points)
+    """Questionnaires completed at each time point, of those closed (or answered): the attrition funnel."""
+    data = tuple((t.label, t.closed, t.completed, t.completion_text) for t in report.time_points)
     return _cached("funnel", data, _draw_funnel)
 
 
@@ -140,18 +143,19 @@ def _draw_funnel(data: tuple) -> Figure:
                            top=1 - 0.4 / height)
     axes = figure.subplots()
     y = list(range(len(data)))[::-1]
-    top = max([due for _, due, _, _ in data] + [1])
-    axes.barh(y, [due for _, due, _, _ in data], color=COLOURS["missed"], label="due, not completed", height=0.7)
+    top = max([closed for _, closed, _, _ in data] + [1])
+    axes.barh(y, [closed for _, closed, _, _ in data], color=COLOURS["missed"], label="closed, not completed",
+              height=0.7)
     axes.barh(y, [completed for _, _, completed, _ in data], color=COLOURS["completed"], label="completed",
               height=0.7)
-    for row, (_, due, completed, share) in zip(y, data):
-        note = f"{completed:,} of {due:,} ({share})" if due else "not due yet"
-        axes.text(max(due, completed) + top * 0.01, row, note, va="center", fontsize=8)
+    for row, (_, closed, completed, share) in zip(y, data):
+        note = f"{completed:,} of {closed:,} ({share})" if closed else "still open"
+        axes.text(max(closed, completed) + top * 0.01, row, note, va="center", fontsize=8)
     axes.set_yticks(y, [label for label, *_ in data])
     axes.set_xlim(0, top * 1.25)
     axes.set_ylim(-0.6, len(data) - 0.4)
     axes.set_xlabel("questionnaires (one per procedure)")
-    axes.set_title("Questionnaires completed, of those due", loc="left")
+    axes.set_title("Questionnaires completed, of those closed", loc="left")
     axes.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.55, 1.0), ncols=2)
     return figure
 
@@ -162,10 +166,11 @@ def _draw_funnel(data: tuple) -> Figure:
 def responders_svg(report: Report) -> str:
     """Function responders (ODI or NDI) at 3, 6 and 12 months, overall and in every stratum value.
 
-    A value with fewer than 10 patients has no bar and says "too few"; one without follow-up scores, "no data".
+    A value with fewer than 10 patients has no bar and says "too few" (and its complement "hidden", see
+    analytics.suppress_complements); one without follow-up scores, "no data".
     """
     def cells(rates: dict) -> tuple:
-        return tuple((key, rates[key].percent, rates[key].n) for key in RESPONDER_TIME_POINTS)
+        return tuple((key, rates[key].percent, rates[key].text) for key in RESPONDER_TIME_POINTS)
 
     rows = [("All procedures", None), ("Overall", cells({t.key: t.function for t in report.responder_time_points}))]
     for stratum in report.strata:
@@ -187,14 +192,14 @@ def _draw_responders(rows: tuple) -> Figure:
     half = bar * 0.46
     for offset, key in zip((bar, 0, -bar), RESPONDER_TIME_POINTS):
         for y, (_, cells) in zip(positions, rows):
-            for _, percent, n in (cell for cell in cells or () if cell[0] == key):
+            for _, percent, text in (cell for cell in cells or () if cell[0] == key):
                 if percent is not None:
                     middle = y + offset
                     rectangles.append([(0, middle - half), (percent, middle - half), (percent, middle + half),
                                        (0, middle + half)])
                     colours.append(COLOURS[key])
                 else:
-                    axes.text(0.8, y + offset, f"{time_point_label(key, short=True)}: {'too few' if n else 'no data'}",
+                    axes.text(0.8, y + offset, f"{time_point_label(key, short=True)}: {text}",
                               va="center", fontsize=6.5, color="#616161", style="italic")
     axes.add_collection(PolyCollection(rectangles, facecolors=colours, linewidths=0))
     # Row labels as plain text at the left of the axes: ~40 tick objects (each with lines and labels) cost more.

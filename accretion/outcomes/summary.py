@@ -23,19 +23,20 @@ Backfills
     `refresh_all(clinic=None)` rebuilds every signed procedure's rows (of one
     clinic, or of all), in batches of `batch_size` procedures, each batch in
     its own short transaction that locks the batch's patients; it also
-    removes rows of procedures that are not signed. Run it once after installing the summary on a database that
-    already holds questionnaires, after changing how rows are derived (a new
-    stratum, other thresholds), or to repair: `accretion outcomes-refresh
-    [--clinic SLUG]`. It is safe while the portal runs (each batch locks its
+    removes rows of procedures that are not signed. Signed procedures without
+    any row are built after every `migrate` (`refresh_missing`); run it after
+    changing how rows are derived (a new stratum, other thresholds), or to
+    repair: `accretion outcomes-refresh [--clinic SLUG]`. It is safe while the portal runs (each batch locks its
     patients as `refresh` does) and safe to run twice.
 
 Which screening gives the strata
-    The patient's newest decided screening decided before the procedure was
-    signed (the one that cleared it); when none was decided before, the
-    newest one (`accretion.screenings.services.latest_screening`). A
-    screening for a later procedure therefore never changes an earlier
-    procedure's strata. Without any screening the indication is "unknown" and
-    the structural flag is NULL.
+    The one that cleared the procedure: the screening the time-out's gate
+    read (`TimeOut.screening`). For a procedure without that link (records
+    from before it, imports) the patient's newest screening decided before
+    the procedure started. A screening decided later, for another procedure,
+    never changes a procedure's strata, so deciding a screening needs no
+    refresh. Without a screening the indication is "unknown" and the
+    structural flag is NULL.
 
 Counting patients, not procedures
     The outcomes page shows a rate only for groups of at least 10 patients. A
@@ -69,12 +70,12 @@ from accretion.clinical import instruments
 from accretion.clinical.screening import SUPPORTED_DIAGNOSES
 from accretion.outcomes.models import OutcomeRow, QuestionnaireResponse, QuestionnaireTask
 from accretion.patients.models import Patient
-from accretion.procedures.models import Procedure, Status
+from accretion.procedures.models import Procedure, Status, TimeOut
 from accretion.screenings.models import Screening
 from accretion.screenings.models import Status as ScreeningStatus
 
 __all__ = ["ALL_BIT", "BASELINE", "CONSISTENT_FROM", "STRATUM_FIELDS", "STRUCTURAL_DIAGNOSES", "first_masks",
-           "indication_of", "refresh", "refresh_all", "structural_of", "time_point_days"]
+           "indication_of", "refresh", "refresh_all", "refresh_missing", "structural_of", "time_point_days"]
 
 BASELINE = "baseline"
 SCORED = ("nrs", "odi", "ndi", "pgic")
@@ -125,6 +126,7 @@ def procedure_day(procedure: Procedure) -> date:
 class _Task:
     time_point: str
     due: date
+    closes_on: date
     completed: bool
     scores: dict = field(default_factory=dict)  # nrs, odi, ndi, pgic, activity_level, smoking
 
@@ -142,10 +144,10 @@ def _tasks(procedure_ids: list[int]) -> dict[int, dict[str, _Task]]:
     """procedure id -> time point -> task with the scores of its submitted questionnaire (two queries)."""
     tasks: dict[int, dict[str, _Task]] = defaultdict(dict)
     by_id: dict[int, _Task] = {}
-    for task_id, procedure_id, time_point, due, completed_at in (
+    for task_id, procedure_id, time_point, due, closes_on, completed_at in (
             QuestionnaireTask.objects.filter(procedure_id__in=procedure_ids)
-            .values_list("pk", "procedure_id", "time_point", "due", "completed_at").order_by()):
-        task = _Task(time_point, due, completed_at is not None)
+            .values_list("pk", "procedure_id", "time_point", "due", "closes_on", "completed_at").order_by()):
+        task = _Task(time_point, due, closes_on, completed_at is not None)
         tasks[procedure_id][time_point] = by_id[task_id] = task
     responses = (QuestionnaireResponse.objects
                  .filter(task__procedure_id__in=procedure_ids, task__completed_at__isnull=False,
@@ -164,20 +166,26 @@ def _tasks(procedure_ids: list[int]) -> dict[int, dict[str, _Task]]:
 
 
 def _diagnoses(procedures: list[Procedure]) -> dict[int, list[str] | None]:
-    """procedure id -> the diagnoses of the screening that gives its strata (one query)."""
-    screenings: dict[int, list] = defaultdict(list)
-    for patient_id, decided_at, diagnoses in (
-            Screening.objects.filter(patient_id__in={p.patient_id for p in procedures})
+    """procedure id -> the diagnoses of the screening that gives its strata, None without one (two queries)."""
+    cleared = dict(TimeOut.objects.filter(procedure_id__in=[p.pk for p in procedures], screening__isnull=False)
+                   .values_list("procedure_id", "screening_id"))
+    by_id: dict[int, list[str]] = {}
+    by_patient: dict[int, list[tuple]] = defaultdict(list)  # patient -> [(decided at, diagnoses)], oldest first
+    for pk, patient_id, decided_at, diagnoses in (
+            Screening.objects.filter(patient_id__in={p.patient_id for p in procedures}, decided_at__isnull=False)
             .exclude(status=ScreeningStatus.DRAFT)
-            .values_list("patient_id", "decided_at", "intake__diagnoses").order_by("decided_at", "pk")):
-        screenings[patient_id].append((decided_at, diagnoses if isinstance(diagnoses, list) else []))
+            .values_list("pk", "patient_id", "decided_at", "intake__diagnoses").order_by("decided_at", "pk")):
+        by_id[pk] = diagnoses if isinstance(diagnoses, list) else []
+        by_patient[patient_id].append((decided_at, by_id[pk]))
     chosen = {}
     for procedure in procedures:
-        candidates = screenings.get(procedure.patient_id, [])
-        cut = procedure.signed_at or procedure.completed_at or procedure.started_at
-        before = [c for c in candidates if cut is None or (c[0] is not None and c[0] <= cut)]
-        pick = (before or candidates or [None])[-1]
-        chosen[procedure.pk] = None if pick is None else pick[1]
+        if procedure.pk in cleared:
+            chosen[procedure.pk] = by_id.get(cleared[procedure.pk])
+            continue
+        cut = procedure.started_at or procedure.completed_at or procedure.signed_at
+        before = [diagnoses for decided_at, diagnoses in by_patient.get(procedure.patient_id, [])
+                  if cut is not None and decided_at <= cut]
+        chosen[procedure.pk] = before[-1] if before else None
     return chosen
 
 
@@ -200,7 +208,7 @@ def _change(instrument: str, baseline, followup):
 def _rows(procedure: Procedure, tasks: dict[str, _Task], diagnoses, now) -> list[dict]:
     """The procedure's rows as {field attname: value}: the baseline first, then the follow-ups in order."""
     day = procedure_day(procedure)
-    baseline = tasks.get(BASELINE) or _Task(BASELINE, day, False)
+    baseline = tasks.get(BASELINE) or _Task(BASELINE, day, day, False)
     base = baseline.scores if baseline.completed else {}
     consistency, placement = procedure.consistency_score, procedure.placement_rate
     strata = {
@@ -224,7 +232,8 @@ def _rows(procedure: Procedure, tasks: dict[str, _Task], diagnoses, now) -> list
     rows = []
     for task in [baseline, *(t for key, t in tasks.items() if key != BASELINE)]:
         scores = task.scores if task.completed else {}
-        row = {**strata, "time_point": task.time_point, "due": task.due, "completed": task.completed}
+        row = {**strata, "time_point": task.time_point, "due": task.due, "closes_on": task.closes_on,
+               "completed": task.completed}
         for name in SCORED:
             row[name] = scores.get(name)
         for name in CHANGED:
@@ -386,7 +395,24 @@ def refresh_all(clinic=None, *, batch_size: int = 2000, log: Callable[[str], Non
         _lock_patients(p.patient_id for p in unsigned)
         removed = orphans.count()
         _refresh_locked(unsigned)  # deletes their rows and corrects the masks of the patients' other rows
-    signed = procedures.filter(status=Status.SIGNED).order_by("pk")
+    done, written = _refresh_batches(procedures.filter(status=Status.SIGNED), batch_size, log)
+    return {"procedures": done, "rows": written, "removed": removed}
+
+
+def refresh_missing(*, batch_size: int = 2000, log: Callable[[str], None] | None = None) -> int:
+    """Build the rows of signed procedures that have none (a database from before the summary, or an
+    import); run after every `migrate`. Returns how many procedures it built."""
+    missing = Procedure.objects.filter(status=Status.SIGNED).exclude(
+        models.Exists(OutcomeRow.objects.filter(procedure=models.OuterRef("pk"), time_point=BASELINE)))
+    if not missing.exists():
+        return 0
+    return _refresh_batches(Procedure.objects.filter(pk__in=list(missing.values_list("pk", flat=True))),
+                            batch_size, log)[0]
+
+
+def _refresh_batches(signed: models.QuerySet, batch_size: int, log) -> tuple[int, int]:
+    """Refresh these signed procedures in batches, in order of id; returns (procedures, rows)."""
+    signed = signed.order_by("pk")
     last, done, written = 0, 0, 0
     while True:
         ids = list(signed.filter(pk__gt=last).values_list("pk", flat=True)[:batch_size])
@@ -403,4 +429,4 @@ def refresh_all(clinic=None, *, batch_size: int = 2000, log: Callable[[str], Non
         last = ids[-1]
         if log:
             log(f"  {done:,} procedures, {written:,} rows")
-    return {"procedures": done, "rows": written, "removed": removed}
+    return done, written

@@ -106,6 +106,9 @@ class TimeOut(models.Model):
     kit_lot = models.ForeignKey("practice.KitLot", on_delete=models.PROTECT, related_name="+")
     centrifuge = models.ForeignKey("practice.Equipment", on_delete=models.PROTECT, related_name="+")
     imaging_unit = models.ForeignKey("practice.Equipment", on_delete=models.PROTECT, related_name="+")
+    # The screening that cleared the patient when the gates were checked (the outcome strata come from it).
+    screening = models.ForeignKey("screenings.Screening", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
     performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     performed_at = models.DateTimeField(default=timezone.now)
 

@@ -90,7 +90,8 @@ def run_timeout(request, procedure, *, confirmed, kit_lot, centrifuge, imaging_u
         if problems:
             raise Refused("The time-out cannot be completed: " + " ".join(problems))
         timeout = TimeOut.objects.create(procedure=current, confirmed=list(confirmed), kit_lot=kit_lot,
-                                         centrifuge=centrifuge, imaging_unit=imaging_unit, performed_by=request.user)
+                                         centrifuge=centrifuge, imaging_unit=imaging_unit,
+                                         screening=latest_screening(current.patient), performed_by=request.user)
         _bump(current, status=Status.IN_PROGRESS, started_at=timezone.now())
         record(request, Action.CREATE, timeout, patient_id=current.patient_id, kit_lot=kit_lot.lot_number)
     return timeout

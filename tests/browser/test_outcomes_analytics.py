@@ -50,6 +50,22 @@ def test_physician_sees_the_outcome_plots(live_server, browser, sign_in, shot, r
     shot(page, "61-outcomes-empty-range")
     violations += page.evaluate("window.__cspViolations")
 
+    # A reversed range: the error at the field, no figures and nothing to export.
+    page.get_by_label("Procedures from").fill("2026-02-01")
+    page.get_by_label("to", exact=True).fill("2026-01-01")
+    with page.expect_response(lambda r: "/outcomes/" in r.url) as answer:
+        page.get_by_role("button", name="Show").click()
+    assert answer.value.status == 400
+    expect(page.get_by_text("The end of the range is before its start.")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Correct the dates above")).to_be_visible()
+    expect(page.locator("figure.plot img")).to_have_count(0)
+    expect(page.get_by_role("link", name="PDF report")).to_have_count(0)
+    shot(page, "63-outcomes-wrong-range")
+    violations += page.evaluate("window.__cspViolations")
+    problems.remove("Failed to load resource: the server responded with a status of 400 (Bad Request)")  # expected
+    page.get_by_role("button", name="All procedures").click()
+    expect(page.locator("figure.plot img")).to_have_count(3)
+
     page.get_by_role("link", name="Data dictionary of the export").click()
     expect(page.get_by_role("heading", name="Outcomes export: data dictionary")).to_be_visible()
     shot(page, "62-data-dictionary")
@@ -58,4 +74,5 @@ def test_physician_sees_the_outcome_plots(live_server, browser, sign_in, shot, r
     assert violations == [], violations
     assert problems == [], problems
     assert path.stat().st_size > 50_000
-    assert AuditEvent.objects.filter(action="view", object_type="outcomes.analytics").count() == 2
+    # the page, the empty range, all procedures again (the wrong range showed nothing, so read nothing)
+    assert AuditEvent.objects.filter(action="view", object_type="outcomes.analytics").count() == 3
