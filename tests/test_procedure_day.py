@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accretion.audit.models import AuditEvent
 from accretion.consents.models import Consent, Estimate
 from accretion.practice.models import Equipment, KitLot, TrainingRecord
 from accretion.practice.services import REQUIRED_MODULES
@@ -309,3 +310,37 @@ def test_dicom_image_headers_are_read_and_a_fake_image_is_refused(day, settings,
     fake = SimpleUploadedFile("spot.png", b"not really a picture", content_type="image/png")
     refused = inject(day, image=fake)
     assert refused.status_code == 400 and "PNG, JPEG or DICOM" in refused.content.decode()
+
+
+def test_injection_images_are_served_to_staff_of_the_clinic_only_and_audited(day, settings, tmp_path, staff, clinics):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    timeout(day)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    assert inject(day, image=SimpleUploadedFile("spot.png", png, content_type="image/png")).status_code == 302
+    assert inject(day, image=SimpleUploadedFile("spot.dcm", _dicom_bytes())).status_code == 302
+    picture, dicom = day["procedure"].injections.order_by("pk")
+    page = day["nurse"].get(f"/procedures/{day['procedure'].pk}/").content.decode()
+    assert f"/procedures/{day['procedure'].pk}/injections/{picture.pk}/image/" in page and "(download)" in page
+
+    reader = signed_in(staff[("north", "front_desk")], clinics["north"])  # patient.view is enough to look
+    shown = reader.get(f"/procedures/{day['procedure'].pk}/injections/{picture.pk}/image/")
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert shown["Content-Disposition"].startswith("inline") and b"".join(shown.streaming_content) == png
+    assert "default-src 'none'" in shown["Content-Security-Policy"] and "no-store" in shown["Cache-Control"]
+    downloaded = reader.get(f"/procedures/{day['procedure'].pk}/injections/{dicom.pk}/image/")
+    assert downloaded["Content-Type"] == "application/dicom" and downloaded["Content-Disposition"].startswith(
+        "attachment")
+    viewed = AuditEvent.objects.filter(action="view", object_type="procedures.injection")
+    assert sorted(viewed.values_list("object_id", flat=True)) == sorted([str(picture.pk), str(dicom.pk)])
+    assert viewed.first().patient_id == day["procedure"].patient_id
+
+    south = signed_in(staff[("south", "physician")], clinics["south"])
+    assert south.get(f"/procedures/{day['procedure'].pk}/injections/{picture.pk}/image/").status_code == 404
+    (tmp_path / picture.image.name).unlink()  # the file went missing from the storage: 404, not 500
+    assert reader.get(f"/procedures/{day['procedure'].pk}/injections/{picture.pk}/image/").status_code == 404
+    no_image = day["procedure"].injections.create(target="facet_joint", levels=["L4-L5"], side="left",
+                                                  guidance="ultrasound", placement_confirmed=True, volume_ml=1,
+                                                  needle_gauge=22, recorded_by=staff[("north", "nurse")])
+    assert reader.get(f"/procedures/{day['procedure'].pk}/injections/{no_image.pk}/image/").status_code == 404

@@ -45,6 +45,7 @@ OBJECT_PARAMETERS = {
     "kit_lot_id": lambda world: world["kit_lot"].pk,
     "task_id": lambda world: world["task"].pk,
     "event_id": lambda world: world["event"].pk,
+    "injection_id": lambda world: world["injection"].pk,
 }
 
 # A body that passes the schema, for operations whose schema is checked before the object is looked up.
@@ -101,7 +102,7 @@ def fill(route, world):
 
 
 @pytest.fixture
-def world(clinics, staff, make_patient):
+def world(clinics, staff, make_patient, settings, tmp_path):
     from accretion.procedures.models import Procedure
     from accretion.screenings.models import Screening
 
@@ -131,6 +132,15 @@ def world(clinics, staff, make_patient):
     from accretion.outcomes.services import schedule_baseline
 
     world["task"] = schedule_baseline(world["procedure"])
+    from django.core.files.base import ContentFile
+
+    from accretion.procedures.models import Injection
+
+    settings.MEDIA_ROOT = tmp_path
+    world["injection"] = Injection.objects.create(
+        procedure=world["procedure"], target="facet_joint", levels=["L4-L5"], side="left", guidance="ultrasound",
+        placement_confirmed=True, volume_ml=2, needle_gauge=22, recorded_by=nurse,
+        image=ContentFile(b"\x89PNG\r\n\x1a\n" + b"0" * 64, name="tenancy.png"))
     world["event"] = AdverseEvent.objects.create(clinic=north, patient=patient, event_type="vasovagal", ctcae_grade=1,
                                                  onset=date(2026, 1, 2), outcome="recovered", reported_by=nurse)
     return world

@@ -10,6 +10,8 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/timeout/", views.timeout, name="timeout"),
     path("procedures/<int:procedure_id>/preparation/", views.preparation, name="preparation"),
     path("procedures/<int:procedure_id>/injections/", views.injection, name="injection"),
+    path("procedures/<int:procedure_id>/injections/<int:injection_id>/image/", views.injection_image,
+         name="injection-image"),
     path("procedures/<int:procedure_id>/complete/", views.complete, name="complete"),
     path("procedures/<int:procedure_id>/sign/", views.sign, name="sign"),
     path("procedures/<int:procedure_id>/addenda/", views.addendum, name="addendum"),

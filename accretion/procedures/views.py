@@ -1,7 +1,10 @@
+from pathlib import Path
+
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import get_clinic_object, requires
@@ -83,6 +86,26 @@ def procedure_detail(request, procedure_id):
     procedure = _procedure(request, procedure_id)
     record(request, Action.VIEW, procedure)
     return _page(request, procedure)
+
+
+@require_GET
+@requires("patient.view")
+def injection_image(request, procedure_id, injection_id):
+    """The image stored with an injection: PNG and JPEG shown in the browser, DICOM downloaded (audited)."""
+    procedure = _procedure(request, procedure_id)
+    injection = get_object_or_404(procedure.injections.exclude(image=""), pk=injection_id)
+    try:
+        stored = injection.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("The image file is missing from the storage.") from None
+    record(request, Action.VIEW, injection, patient_id=procedure.patient_id, image=injection.image.name)
+    name = Path(injection.image.name).name
+    if injection.dicom_headers:
+        return FileResponse(stored, as_attachment=True, filename=name, content_type="application/dicom")
+    response = FileResponse(stored, filename=name)  # PNG or JPEG: checked by its first bytes at upload
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _step(request, procedure, name, form, action, success):
