@@ -113,11 +113,15 @@ def test_language_switch_links_to_the_other_language(north):
 
 
 @pytest.mark.django_db
-def test_unknown_clinic_is_the_projects_not_found_page(north):
-    response = Client().get("/learn/nowhere/", {"lang": "es"})
+@pytest.mark.parametrize("language,words", [("es", "Revise el enlace que le dio su clínica"),
+                                            ("en", "Please check the link your clinic gave you")])
+def test_unknown_clinic_is_a_patients_not_found_page_in_their_language(north, language, words):
+    response = Client().get("/learn/nowhere/", {"lang": language})
     assert response.status_code == 404
-    assert "404.html" in [t.name for t in response.templates]
-    assert "PDGF" not in text_of(response)
+    assert "education/not_found.html" in [t.name for t in response.templates]
+    body = text_of(response)
+    assert words in body and f'lang="{language}"' in response.content.decode()
+    assert "PDGF" not in body and "active clinic" not in body and "Back to patients" not in body
 
 
 @pytest.mark.django_db

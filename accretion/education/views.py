@@ -6,7 +6,7 @@ reads one row (the clinic) and writes nothing.
 
 import re
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
@@ -26,6 +26,9 @@ LABELS = {
         "languages": "Language",
         "version": "Version",
         "code": "document code",
+        "not_found_title": "Page not found",
+        "not_found": "There is no patient guide at this address. Please check the link your clinic gave you, or "
+                     "call your clinic.",
     },
     "es": {
         "title": "Inyecciones de PRP: guía para pacientes",
@@ -35,6 +38,9 @@ LABELS = {
         "languages": "Idioma",
         "version": "Versión",
         "code": "código del documento",
+        "not_found_title": "Página no encontrada",
+        "not_found": "No hay una guía para pacientes en esta dirección. Revise el enlace que le dio su clínica o "
+                     "llame a su clínica.",
     },
 }
 
@@ -49,8 +55,11 @@ def choose_language(request) -> str:
 
 @require_safe
 def page(request, clinic_slug):
-    clinic = get_object_or_404(Clinic.objects.only("slug", "name", "phone"), slug=clinic_slug)
     language = choose_language(request)
+    clinic = Clinic.objects.only("slug", "name", "phone").filter(slug=clinic_slug).first()
+    if clinic is None:  # a patient's mistyped link: a patient's page in their language, not the staff one
+        return render(request, "education/not_found.html", {"language": language, "labels": LABELS[language]},
+                      status=404)
     shown, text = content.material(language)
     context = {
         "language": language,
