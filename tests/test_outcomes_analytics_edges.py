@@ -17,7 +17,8 @@ from accretion.outcomes.analytics import Rate, suppress_complements
 from accretion.outcomes.models import OutcomeRow
 from accretion.procedures.models import Procedure, TimeOut
 from accretion.screenings.models import Screening
-from tests.test_outcomes_analytics import DAY, build, noon, north_report
+from tests.test_outcomes_analytics import (DAY, TODAY, build, noon, north_report,  # noqa: F401 - fixtures
+                                          physicians, registry)
 from tests.test_practice import centrifuge, imaging, lot
 
 BASE = {"nrs": 7, "disability": 50}
@@ -193,3 +194,16 @@ def test_migrate_builds_the_rows_of_signed_procedures_that_have_none(clinics, st
     assert sorted(OutcomeRow.objects.values_list("procedure_id", "time_point", "odi_responder")) == before
     call_command("migrate", verbosity=1, stdout=io.StringIO())
     assert "had none" not in capsys.readouterr().out  # nothing left to build
+
+
+def test_cervical_procedures_count_the_neck_disability_index_as_function(registry, clinics):  # noqa: F811
+    south = clinics["south"]
+    report = analytics.report(OutcomeRow.objects.filter(clinic=south), AdverseEvent.objects.filter(clinic=south),
+                              today=TODAY)
+    three = {t.key: t for t in report.time_points}["3m"]
+    assert (three.means["ndi"].n, three.means["ndi"].mean, three.means["odi"]) == (11, 0.0, None)
+    assert (three.function.text, three.pain.text) == ("100 % (11/11)", "100 % (11/11)")
+    baseline = {t.key: t for t in report.time_points}["baseline"]
+    assert baseline.means["ndi"].mean == 80.0
+    region = {s.key: s for s in report.strata}["region"]
+    assert [(v.code, v.cell("3m")[0].text) for v in region.values] == [("cervical", "100 % (11/11)")]

@@ -34,7 +34,6 @@ SQLite and PostgreSQL both run; there is no database-specific SQL here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,6 +44,8 @@ from django.utils import timezone
 
 from accretion.adverse_events.models import GRADE_SHORT, EventType
 from accretion.clinical import statistics
+from accretion.clinical.aftercare import parse_follow_up_key
+from accretion.clinical.errors import FieldError
 from accretion.clinical.statistics import rounded
 from accretion.clinical.screening import DIAGNOSES, REGIONS, SUPPORTED_DIAGNOSES, TARGETS
 from accretion.outcomes import questionnaires
@@ -64,17 +65,17 @@ FUNCTION_KNOWN = Q(odi_responder__isnull=False) | Q(ndi_responder__isnull=False)
 FUNCTION_YES = Q(odi_responder=True) | Q(ndi_responder=True)
 PAIN_KNOWN = Q(nrs_responder__isnull=False)
 PAIN_YES = Q(nrs_responder=True)
-_KEY = re.compile(r"([0-9]+)([wm])")
 
 
 def time_point_label(key: str, short: bool = False) -> str:
     """"Baseline", "2 weeks", "3 months", "1 month"; short: "2 wk", "3 mo"."""
     if key == BASELINE:
         return "Baseline"
-    match = _KEY.fullmatch(key or "")
-    if not match:
+    try:
+        number, unit = parse_follow_up_key(key)
+    except FieldError:
         return key
-    number, weeks = int(match.group(1)), match.group(2) == "w"
+    weeks = unit == "w"
     if short:
         return f"{number} {'wk' if weeks else 'mo'}"
     unit = "week" if weeks else "month"

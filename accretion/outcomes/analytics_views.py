@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.log import Action, record
+from accretion.clinical.screening import DIAGNOSES, REGIONS, SUPPORTED_DIAGNOSES, TARGETS
 from accretion.clinics.tenancy import clinic_objects, requires
 from accretion.outcomes import analytics, plots
 from accretion.outcomes.models import OutcomeRow
@@ -147,13 +148,11 @@ COLUMNS = [
     Column("odi_responder", "0/1", "ODI improved by at least 10 points or 30 % (Ostelo 2008)."),
     Column("ndi_change", "number", "Baseline NDI minus this NDI, in percentage points (improvement is positive)."),
     Column("ndi_responder", "0/1", "NDI improved by at least 10 percentage points (5 raw points; Vernon 1991)."),
-    Column("region", "text", "cervical, thoracic or lumbar."),
-    Column("indication", "text", "First supported diagnosis of the screening that cleared the procedure "
-                                 "(facet_oa, disc_degeneration_mild, spondylosis_nonradicular, paraspinal_strain, "
-                                 "thoracolumbar_fascia_irritation); other when none is supported; unknown without "
-                                 "a screening."),
-    Column("target", "text", "First planned injection target (facet_joint, interspinous_ligament, paraspinal_muscle, "
-                             "thoracolumbar_fascia, epidural, intradiscal)."),
+    Column("region", "text", f"{', '.join(REGIONS[:-1])} or {REGIONS[-1]}."),
+    Column("indication", "text", "First supported diagnosis of the screening that cleared the procedure at its "
+                                 f"time-out ({', '.join(c for c in DIAGNOSES if c in SUPPORTED_DIAGNOSES)}); other "
+                                 "when none is supported; unknown without a screening."),
+    Column("target", "text", f"First planned injection target ({', '.join(TARGETS)})."),
     Column("physician_code", "text (16 hex)", "Pseudonymous code of the operating physician."),
     Column("protocol_consistent", "0/1", "1 when the protocol consistency score is at least 0.9."),
     Column("placement_confirmed", "0/1", "1 when every injection's placement was confirmed (contrast spread or "

@@ -54,7 +54,6 @@ Counting patients, not procedures
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from accretion.clinical import instruments
+from accretion.clinical.aftercare import parse_follow_up_key
+from accretion.clinical.errors import FieldError
 from accretion.clinical.screening import SUPPORTED_DIAGNOSES
 from accretion.outcomes.models import OutcomeRow, QuestionnaireResponse, QuestionnaireTask
 from accretion.patients.models import Patient
@@ -84,7 +85,6 @@ CONSISTENT_FROM = Decimal("0.9")
 STRUCTURAL_DIAGNOSES = frozenset({"disc_degeneration_moderate", "disc_degeneration_severe", "disc_herniation",
                                   "spinal_stenosis"})
 NO_SCREENING = "unknown"
-_KEY = re.compile(r"([0-9]+)([wm])")
 # The strata the page groups by, in the order of the bits of function_first and pain_first.
 STRATUM_FIELDS = ("indication", "target", "region", "physician_id", "consistent", "placement_confirmed", "structural",
                   "activity_level", "smoking")
@@ -95,10 +95,11 @@ def time_point_days(time_point: str) -> int:
     """Approximate days after the procedure, to put time points in order: baseline 0, 2w 14, 3m 90."""
     if time_point == BASELINE:
         return 0
-    match = _KEY.fullmatch(time_point or "")
-    if not match:
+    try:
+        number, unit = parse_follow_up_key(time_point)
+    except FieldError:
         return 10**6
-    return int(match.group(1)) * (7 if match.group(2) == "w" else 30)
+    return number * (7 if unit == "w" else 30)
 
 
 def indication_of(diagnoses: Iterable[str] | None) -> str:
