@@ -80,7 +80,9 @@ def test_browser_language_picks_spanish_and_unknown_clinic_is_not_found(live_ser
 
     response = page.goto(f"{live_server.url}/learn/nowhere/")
     assert response.status == 404
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("heading", name="Página no encontrada")).to_be_visible()  # the browser speaks Spanish
+    expect(page.get_by_text("Revise el enlace que le dio su clínica")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to patients")).to_have_count(0)  # not the staff page
     shot(page, "education-unknown-clinic")
     assert errors == [e for e in errors if "404" in e], errors  # only the 404 answer itself
     context.close()
