@@ -1,3 +1,4 @@
+import base64
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,12 @@ def _ready_procedure():
     return procedure
 
 
-def test_a_procedure_day_by_nurse_prep_tech_and_physician(live_server, browser, sign_in, shot):
+# A 2 x 2 red PNG, as a fluoroscopy spot image stands in for.
+SPOT_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==")
+
+
+def test_a_procedure_day_by_nurse_prep_tech_and_physician(live_server, browser, sign_in, shot, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the injection image is stored here
     call_command("demo", stdout=open("/dev/null", "w"))
     procedure = _ready_procedure()
     url = f"{live_server.url}/procedures/{procedure.pk}/"
@@ -80,8 +86,17 @@ def test_a_procedure_day_by_nurse_prep_tech_and_physician(live_server, browser, 
     nurse.get_by_label("Needle gauge").fill("22")
     nurse.get_by_label("Fluoroscopy time (s)").fill("14")
     nurse.get_by_label("Dose-area product").fill("0.9")
+    nurse.get_by_label("Image").set_input_files(files=[{"name": "spot.png", "mimeType": "image/png",
+                                                        "buffer": SPOT_PNG}])
     nurse.get_by_role("button", name="Add injection").click()
     expect(nurse.get_by_text("Injection recorded.")).to_be_visible()
+    with nurse.context.expect_page() as opened:
+        nurse.get_by_role("link", name="image").click()  # the stored image, in a new tab
+    picture = opened.value
+    picture.wait_for_load_state()
+    assert picture.evaluate("document.contentType") == "image/png"
+    assert picture.evaluate("document.images[0].naturalWidth") == 2  # the browser decoded the stored PNG
+    picture.close()
     nurse.get_by_label("Time of injection").fill(timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
     nurse.get_by_role("button", name="Complete procedure").click()
     expect(nurse.get_by_text("Procedure completed.")).to_be_visible()
