@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accretion.adverse_events.models import GRADE_SHORT, EventType
@@ -104,14 +104,15 @@ class Filters:
         signed procedure (none given, or one stopped before signing) by their onset. `rows`: all the clinic's."""
         if not (self.date_from or self.date_to):
             return events
-        procedures = rows.filter(time_point=BASELINE)  # one row per signed procedure
+        # EXISTS on the summary's (procedure, time point) key: an index probe per event, whatever the registry's size.
+        procedure = rows.filter(time_point=BASELINE, procedure_id=OuterRef("procedure_id"))  # if it is signed
         onset = Q()
         if self.date_from:
             onset &= Q(onset__gte=self.date_from)
         if self.date_to:
             onset &= Q(onset__lte=self.date_to)
-        unsigned = Q(procedure__isnull=True) | ~Q(procedure_id__in=procedures.values("procedure_id"))
-        return events.filter(Q(procedure_id__in=self.rows(procedures).values("procedure_id")) | (unsigned & onset))
+        unsigned = Q(procedure__isnull=True) | ~Exists(procedure)
+        return events.filter(Exists(self.rows(procedure)) | (unsigned & onset))
 
     @property
     def keeps_first_rows(self) -> bool:
