@@ -1,10 +1,10 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from accretion.api import api
 from accretion.audit.views import audit_log
+from accretion.clinics.dashboard import dashboard
 
 
 def health(request):
@@ -18,7 +18,7 @@ def health(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="patients:list"), name="home"),
+    path("", dashboard, name="home"),
     path("", include("accretion.clinics.urls")),
     path("patients/", include("accretion.patients.urls")),
     path("", include("accretion.screenings.urls")),

@@ -17,10 +17,10 @@ def sign_in(client, username, password):
     return client.post("/accounts/login/", {"username": username, "password": password})
 
 
-def test_sign_in_is_audited_and_lands_on_patients(staff):
+def test_sign_in_is_audited_and_lands_on_the_start_page(staff):
     client = Client()
     response = sign_in(client, "nurse@north.test", PASSWORD)
-    assert response.status_code == 302 and response["Location"] == "/patients/"
+    assert response.status_code == 302 and response["Location"] == "/"
     assert AuditEvent.objects.filter(action="login", username="nurse@north.test").count() == 1
 
 

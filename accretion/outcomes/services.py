@@ -41,6 +41,11 @@ def schedule_follow_ups(procedure) -> list[QuestionnaireTask]:
     return tasks
 
 
+def overdue(queryset, today):
+    """The tasks past their due date, still open and not answered: the patients to call, soonest closing first."""
+    return queryset.filter(completed_at__isnull=True, due__lt=today, closes_on__gte=today).order_by("closes_on", "id")
+
+
 def link(task: QuestionnaireTask, request=None) -> str:
     path = reverse("outcomes:patient-form", args=[tokens.token_for(task.pk, task.nonce)])
     return request.build_absolute_uri(path) if request is not None else path

@@ -130,8 +130,7 @@ def staff_entry(request, task_id):
 def worklist(request):
     """Open questionnaires past their due date, not answered: the patients to call, soonest closing first."""
     today = timezone.localdate()
-    tasks = (clinic_objects(request, QuestionnaireTask).select_related("patient", "procedure")
-             .filter(completed_at__isnull=True, due__lt=today, closes_on__gte=today).order_by("closes_on", "id"))
+    tasks = services.overdue(clinic_objects(request, QuestionnaireTask).select_related("patient", "procedure"), today)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     ids = [task.patient_id for task in page.object_list]
     if ids:

@@ -72,7 +72,9 @@ class Procedure(models.Model):
 
     class Meta:
         ordering = ["-planned_date", "-id"]
-        indexes = [models.Index(fields=["clinic", "patient", "-planned_date"], name="procedure_patient_date")]
+        indexes = [models.Index(fields=["clinic", "patient", "-planned_date"], name="procedure_patient_date"),
+                   # The start page: today's procedures, those to sign, plans never finished.
+                   models.Index(fields=["clinic", "status", "planned_date"], name="procedure_status_date")]
 
     def __str__(self):
         return f"{self.get_region_display()} PRP on {self.planned_date:%Y-%m-%d}"

@@ -52,15 +52,14 @@ def test_nurse_records_a_serious_event_admin_is_alerted_physician_judges(live_se
 
     admin = browser.new_context().new_page()
     sign_in(admin, "clinic_admin@north.demo")
-    admin.goto(f"{live_server.url}/adverse-events/")
+    expect(admin.get_by_role("heading", name="Today", exact=True)).to_be_visible()  # the alert is on the start page
     banner = admin.locator("section.serious-alerts")
     expect(banner.get_by_text("1 serious adverse event not yet judged by a physician")).to_be_visible()
     expect(banner.get_by_role("link", name=f"{patient.full_name} ({patient.mrn}): Infection, grade 3")).to_be_visible()
-    shot(admin, "23-admin-banner")
+    shot(admin, "23-admin-start-page-alert")
 
     physician = browser.new_context().new_page()
     sign_in(physician, "physician@north.demo")
-    physician.goto(f"{live_server.url}/adverse-events/")
     physician.locator("section.serious-alerts").get_by_role("link").first.click()
     assert physician.url == event_url
     physician.get_by_label("Possible", exact=True).check()
@@ -72,6 +71,7 @@ def test_nurse_records_a_serious_event_admin_is_alerted_physician_judges(live_se
 
     admin.reload()
     expect(admin.get_by_text("No serious adverse event is waiting for a physician's judgement.")).to_be_visible()
+    admin.get_by_role("link", name="Safety").click()
     expect(admin.locator("table.adverse-events").get_by_role("cell", name="Possible")).to_be_visible()
     shot(admin, "26-admin-after-judgement")
 

@@ -14,6 +14,9 @@ def test_front_desk_registers_finds_and_opens_a_patient_other_clinic_cannot(live
     # Script errors and CSP violations; a 400 answer to an invalid form is expected.
     desk.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 400" not in m.text else None)
     sign_in(desk, "front_desk@north.demo")
+    expect(desk.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    shot(desk, "00-start-page")
+    desk.get_by_role("link", name="Patients").first.click()
     expect(desk.get_by_role("heading", name="Patients")).to_be_visible()
     shot(desk, "01-patient-list")
 

@@ -13,6 +13,7 @@ from accretion.clinics.roles import ROLE_NAMES
 from accretion.consents.models import PriceList
 from accretion.outcomes.demo import load_demo as load_outcomes
 from accretion.practice.demo import load_demo as load_practice
+from accretion.procedures.demo import TODAY as TODAY_PLANS, load_demo as load_today
 from accretion.patients.models import Patient
 
 PASSWORD = "accretion-demo"
@@ -87,7 +88,9 @@ class Command(BaseCommand):
                 for patient in Patient.objects.bulk_create(new):
                     record(None, Action.CREATE, patient, patient_id=patient.pk, clinic=clinic, source="demo")
                 created_patients += len(new)
-                load_outcomes(clinic, members, list(Patient.objects.filter(clinic=clinic).order_by("mrn")), today)
+                patients = list(Patient.objects.filter(clinic=clinic).order_by("mrn"))
+                load_outcomes(clinic, members, patients, today)
+                load_today(clinic, members, patients[-len(TODAY_PLANS):], today)
         self.stdout.write(f"Demo data ready ({created_users} users and {created_patients} patients created now).")
         self.stdout.write(f"Sign in at http://127.0.0.1:8000/ with password '{PASSWORD}' as:")
         for slug, *_ in CLINICS:

@@ -1,0 +1,143 @@
+"""The clinic's start page: what needs someone's attention today.
+
+Signing in lands here. Each section is shown to the roles that hold its
+permission, and each links to the page where the work is done:
+
+- Safety (`patient.view`): serious adverse events no physician has judged
+  yet (the alert a clinic administrator sees first), and problems patients
+  reported in their follow-up answers that staff have not reviewed.
+- Procedures (`patient.view`): today's, the records completed and waiting
+  for the physician's signature, and plans for an earlier day that were never
+  finished (to finish, or cancel with a reason).
+- Follow-up (`outcomes.record`): questionnaires past their due date, still
+  open and unanswered: the patients to call.
+- Practice (`practice.view`): clinical staff whose training is expired,
+  missing or expiring; equipment that may not be used; kit lots in stock that
+  are expired or expiring, and whether any kit can be used today at all.
+
+Every list is capped and counted in the database, so the page's query count
+does not grow with the clinic's data. The patients it names are audited as
+one list read.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accretion.adverse_events import services as adverse_events
+from accretion.adverse_events.models import AdverseEvent
+from accretion.audit.log import Action, record
+from accretion.clinics.models import Membership
+from accretion.clinics.roles import NURSE, PHYSICIAN, PREP_TECH, role_has
+from accretion.clinics.tenancy import clinic_objects, requires
+from accretion.outcomes import services as outcomes
+from accretion.outcomes.models import QuestionnaireTask
+from accretion.practice import services as practice
+from accretion.practice.models import Equipment, KitLot
+from accretion.procedures.models import Procedure, Status
+
+SHOWN = 8  # rows of each list; the rest are counted and one link away
+CLINICAL_ROLES = (PHYSICIAN, NURSE, PREP_TECH)
+NOT_CANCELLED = [status for status in Status.values if status != Status.CANCELLED]  # an IN list the index serves
+
+
+@dataclass(frozen=True)
+class Capped:
+    """The first rows of a list and how many there are in all."""
+
+    rows: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def capped(queryset, size: int = SHOWN) -> Capped:
+    return Capped(list(queryset[:size]), queryset.count())
+
+
+@dataclass(frozen=True)
+class Problem:
+    text: str
+    status: str  # "expired", "expiring", "missing" or "problem": the colour of its mark
+
+
+def _safety(request) -> dict:
+    events = clinic_objects(request, AdverseEvent).select_related("patient")
+    return {
+        "serious": capped(adverse_events.serious_unjudged(events).order_by("created_at", "id")),
+        "to_review": events.filter(needs_review=True).count(),
+    }
+
+
+def _procedures(request, today) -> dict:
+    procedures = clinic_objects(request, Procedure).select_related("patient", "physician")
+    return {
+        "today": capped(procedures.filter(planned_date=today, status__in=NOT_CANCELLED)
+                        .order_by("patient__family_name", "patient__given_name", "id"), size=50),
+        "to_sign": capped(procedures.filter(status=Status.COMPLETED).order_by("completed_at", "id")),
+        "unfinished": capped(procedures.filter(status__in=(Status.PLANNED, Status.IN_PROGRESS),
+                                               planned_date__lt=today).order_by("planned_date", "id")),
+    }
+
+
+def _training_problems(request, today) -> list[Problem]:
+    members = clinic_objects(request, Membership).filter(role__in=CLINICAL_ROLES).select_related("user")
+    modules = practice.module_names(request.clinic)
+    problems = []
+    for row in practice.training_matrix(members.order_by("user__username"), modules, request.clinic, today):
+        who = row.membership.user.get_username()
+        for (code, name), cell in zip(modules.items(), row.cells):
+            if cell.status == practice.MISSING:
+                problems.append(Problem(f"{who}: no {name} training on record", cell.status))
+            elif cell.status == practice.EXPIRED:
+                problems.append(Problem(f"{who}: {name} expired on {cell.record.expires_on:%Y-%m-%d}", cell.status))
+            elif cell.status == practice.EXPIRING:
+                problems.append(Problem(f"{who}: {name} expires on {cell.record.expires_on:%Y-%m-%d}", cell.status))
+    order = {practice.EXPIRED: 0, practice.MISSING: 1, practice.EXPIRING: 2}
+    return sorted(problems, key=lambda problem: order[problem.status])
+
+
+def _practice(request, today) -> dict:
+    equipment = [Problem(text, "problem") for device in clinic_objects(request, Equipment)
+                 for text in practice.equipment_problems(device, today)]
+    lots = clinic_objects(request, KitLot).filter(quantity_on_hand__gt=0)
+    soon = today + timedelta(days=practice.EXPIRING_WITHIN_DAYS)
+    kits = []
+    for lot in lots.filter(expiry_date__lte=soon).order_by("expiry_date", "product", "lot_number"):
+        status = practice.kit_expiry_status(lot, today)
+        verb = "expired" if status == practice.EXPIRED else "expires"
+        kits.append(Problem(f"{lot.product}, lot {lot.lot_number}: {lot.quantity_on_hand} on hand, "
+                            f"{verb} {lot.expiry_date:%Y-%m-%d}", status))
+    return {"training": _training_problems(request, today), "equipment": equipment, "kits": kits,
+            "usable_kits": lots.filter(expiry_date__gte=today).exists(), "window": practice.EXPIRING_WITHIN_DAYS}
+
+
+def _patients_named(sections: dict) -> list[int]:
+    ids = set()
+    for capped_list in (sections.get("safety", {}).get("serious"), *sections.get("procedures", {}).values()):
+        if capped_list is not None:
+            ids.update(row.patient_id for row in capped_list.rows)
+    return sorted(ids)
+
+
+@require_GET
+@requires("patient.view")
+def dashboard(request):
+    today = timezone.localdate()
+    sections = {"safety": _safety(request), "procedures": _procedures(request, today)}
+    if role_has(request.role, "outcomes.record"):
+        overdue = outcomes.overdue(clinic_objects(request, QuestionnaireTask), today)
+        sections["follow_up"] = {"overdue": overdue.count(),
+                                 "closing": overdue.filter(closes_on__lte=today + timedelta(days=3)).count()}
+    if role_has(request.role, "practice.view"):
+        sections["practice"] = _practice(request, today)
+    patients = _patients_named(sections)
+    if patients:
+        record(request, Action.LIST, object_type="clinic.dashboard", ids=patients)
+    return render(request, "clinics/dashboard.html", {"today": today, **sections})
+

@@ -1,0 +1,36 @@
+"""Demo procedures planned for the day the demo is loaded, so the start page has a day's list to show.
+
+Idempotent: a clinic that already has a planned procedure is left alone.
+Each patient has a decided, eligible screening, so the day can be walked
+through from the consent to the signature. Nothing here is clinical data.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from accretion.audit.log import Action, record
+from accretion.outcomes.services import schedule_baseline
+from accretion.procedures.models import Procedure, Status
+from accretion.screenings.models import Screening
+
+TODAY = [("lumbar", ["facet_joint"], ["L4-L5", "L5-S1"]), ("cervical", ["facet_joint"], ["C5-C6"]),
+         ("lumbar", ["interspinous_ligament"], ["L3-L4"])]
+
+
+def load_demo(clinic, members: dict, patients: list, today) -> int:
+    if Procedure.objects.filter(clinic=clinic, status=Status.PLANNED).exists():
+        return 0
+    nurse = members["nurse"]
+    decided = timezone.make_aware(datetime.combine(today - timedelta(days=10), time(10, 0)))
+    for patient, (region, targets, levels) in zip(patients, TODAY):
+        Screening.objects.create(
+            clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible", findings=[],
+            intake={"age": 55, "region": region, "diagnoses": ["facet_oa"], "planned_targets": targets},
+            ruleset="default-2026.1", decided_at=decided)
+        procedure = Procedure.objects.create(
+            clinic=clinic, patient=patient, planned_date=today, region=region, targets=targets, levels=levels,
+            created_by=nurse, physician=members["physician"], prep_tech=members["prep_tech"])
+        record(None, Action.CREATE, procedure, clinic=clinic, source="demo")
+        schedule_baseline(procedure)
+    return len(TODAY)
