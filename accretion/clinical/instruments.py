@@ -399,6 +399,32 @@ class ResponderThresholds:
     def percent(self, instrument: str) -> Decimal | None:
         return getattr(self, f"{instrument}_percent")
 
+    def describe(self, instrument: str) -> str:
+        """The rule in words: "at least 10 points or 30 %" (NDI points are percentage points of 0-100)."""
+        text = f"at least {_plain(self.points(instrument))} points"
+        percent = self.percent(instrument)
+        return text if percent is None else f"{text} or {_plain(percent)} %"
+
+    @classmethod
+    def from_dict(cls, mapping: Any) -> ResponderThresholds:
+        """The inverse of `to_dict`; an instrument left out keeps its default. Raises InstrumentError."""
+        if not isinstance(mapping, Mapping):
+            raise InstrumentError("thresholds", f"expected an object, got {_type_name(mapping)}")
+        unknown = sorted(str(key) for key in mapping if key not in _CHANGE_INSTRUMENTS)
+        if unknown:
+            raise InstrumentError(unknown[0], "unknown instrument")
+        values: dict[str, Any] = {}
+        for name, rule in mapping.items():
+            if not isinstance(rule, Mapping):
+                raise InstrumentError(name, f"expected an object, got {_type_name(rule)}")
+            extra = sorted(str(key) for key in rule if key not in ("points", "percent", "source"))
+            if extra:
+                raise InstrumentError(f"{name}.{extra[0]}", "unknown field")
+            for key in ("points", "percent", "source"):
+                if key in rule:
+                    values[f"{name}_{key}"] = rule[key]
+        return cls(**values)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in _CHANGE_INSTRUMENTS:
@@ -412,6 +438,12 @@ class ResponderThresholds:
 
 
 DEFAULT_THRESHOLDS = ResponderThresholds()
+
+
+def _plain(number: Decimal) -> str:
+    """10 -> "10", 2.50 -> "2.5": a threshold as a person writes it."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accretion.clinical.aftercare import DEFAULT_PROTOCOL as DEFAULT_AFTERCARE
 from accretion.clinical.aftercare import AftercareProtocol, parse_protocol
+from accretion.clinical.instruments import DEFAULT_THRESHOLDS, ResponderThresholds
 from accretion.clinical.screening import DEFAULT_PROTOCOL, ScreeningProtocol
 from accretion.clinics.roles import ROLES
 
@@ -26,6 +27,9 @@ class Clinic(models.Model):
     aftercare_protocol = models.JSONField(default=dict, blank=True)
     # The procedure protocol (accretion.clinical.protocol.ProcedureProtocol); empty = the shipped example.
     procedure_protocol = models.JSONField(default=dict, blank=True)
+    # Responder thresholds of the outcome registry that differ from the published defaults
+    # (accretion.clinical.instruments.ResponderThresholds.to_dict); empty = the defaults.
+    outcome_protocol = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -40,6 +44,11 @@ class Clinic(models.Model):
         if not self.aftercare_protocol:
             return DEFAULT_AFTERCARE
         return parse_protocol(self.aftercare_protocol)
+
+    def get_responder_thresholds(self) -> ResponderThresholds:
+        if not self.outcome_protocol:
+            return DEFAULT_THRESHOLDS
+        return ResponderThresholds.from_dict(self.outcome_protocol)
 
     def __str__(self):
         return self.name

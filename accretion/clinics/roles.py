@@ -51,7 +51,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "adverse_event.judge": ("Judge an adverse event's relatedness to the procedure", frozenset({PHYSICIAN})),
     "practice.view": ("See staff training, equipment and kit inventory", ALL_ROLES),
     "practice.manage": ("Record training, equipment and kit lots; recall a lot", frozenset({CLINIC_ADMIN})),
-    "protocol.manage": ("Set the clinic's screening thresholds and windows", frozenset({CLINIC_ADMIN})),
+    "protocol.manage": ("Set the clinic's protocols: screening thresholds, aftercare, procedure, responder thresholds",
+                        frozenset({CLINIC_ADMIN})),
     "members.manage": ("Add staff to the clinic and change their roles", frozenset({CLINIC_ADMIN})),
     "audit.view": ("Read the clinic's audit log", frozenset({CLINIC_ADMIN, AUDITOR})),
 }

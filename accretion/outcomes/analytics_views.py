@@ -65,6 +65,14 @@ def _query(request) -> str:
     return request.GET.urlencode()
 
 
+def responder_rules(clinic) -> dict[str, str]:
+    """The clinic's responder thresholds in words, for the page, the report and the data dictionary."""
+    thresholds = clinic.get_responder_thresholds()
+    sources = dict.fromkeys(getattr(thresholds, f"{name}_source") for name in ("odi", "ndi", "nrs"))
+    return {**{name: thresholds.describe(name) for name in ("odi", "ndi", "nrs")},
+            "sources": "; ".join(source for source in sources if source), "own": bool(clinic.outcome_protocol)}
+
+
 @require_GET
 @requires("outcomes.view")
 def outcomes(request):
@@ -77,7 +85,7 @@ def outcomes(request):
            procedures=report.procedures)
     context = {"form": form, "report": report, "plots": plots.render_all(report) if report.has_data else {},
                "query": _query(request), "too_few": analytics.TOO_FEW,
-               "grade_headings": analytics.GRADE_HEADINGS}
+               "grade_headings": analytics.GRADE_HEADINGS, "rules": responder_rules(request.clinic)}
     return render(request, "outcomes/analytics.html", context)
 
 
@@ -93,7 +101,8 @@ def report_pdf(request):
            procedures=report.procedures, format="pdf")
     context = {"report": report, "plots": plots.render_all(report) if report.has_data else {},
                "clinic": request.clinic, "generated_at": timezone.localtime(), "too_few": analytics.TOO_FEW,
-               "grade_headings": analytics.GRADE_HEADINGS, "user": request.user}
+               "grade_headings": analytics.GRADE_HEADINGS, "user": request.user,
+               "rules": responder_rules(request.clinic), "pdf": True}
     data = render_pdf("outcomes/analytics_pdf.html", context, request=request)
     return pdf_response(data, f"outcomes-{request.clinic.slug}-{timezone.localdate():%Y-%m-%d}.pdf")
 
@@ -143,11 +152,12 @@ COLUMNS = [
     Column("pgic", "integer 1-7", "Patient Global Impression of Change (1 very much improved, 7 very much worse); "
                                   "follow-ups only."),
     Column("nrs_change", "integer", "Baseline NRS minus this NRS (improvement is positive)."),
-    Column("nrs_responder", "0/1", "NRS improved by at least 2 points or 30 % (Ostelo 2008)."),
+    Column("nrs_responder", "0/1", "NRS improved by {nrs} (the clinic's responder thresholds)."),
     Column("odi_change", "number", "Baseline ODI minus this ODI, in points (improvement is positive)."),
-    Column("odi_responder", "0/1", "ODI improved by at least 10 points or 30 % (Ostelo 2008)."),
+    Column("odi_responder", "0/1", "ODI improved by {odi} (the clinic's responder thresholds)."),
     Column("ndi_change", "number", "Baseline NDI minus this NDI, in percentage points (improvement is positive)."),
-    Column("ndi_responder", "0/1", "NDI improved by at least 10 percentage points (5 raw points; Vernon 1991)."),
+    Column("ndi_responder", "0/1", "NDI improved by {ndi} on the 0-100 scale (10 points are 5 raw points; the "
+                                   "clinic's responder thresholds)."),
     Column("region", "text", f"{', '.join(REGIONS[:-1])} or {REGIONS[-1]}."),
     Column("indication", "text", "First supported diagnosis of the screening that cleared the procedure at its "
                                  f"time-out ({', '.join(c for c in DIAGNOSES if c in SUPPORTED_DIAGNOSES)}); other "
@@ -214,5 +224,8 @@ def export_csv(request):
 @requires("outcomes.view")
 def data_dictionary(request):
     """What each column of the CSV export means (no patient data on this page)."""
-    return render(request, "outcomes/analytics_dictionary.html", {"columns": COLUMNS, "empty": EMPTY,
-                                                                  "too_few": analytics.TOO_FEW})
+    rules = responder_rules(request.clinic)
+    columns = [Column(c.name, c.kind, c.meaning.format(**rules)) if c.name.endswith("_responder") else c
+               for c in COLUMNS]
+    return render(request, "outcomes/analytics_dictionary.html", {"columns": columns, "empty": EMPTY,
+                                                                  "too_few": analytics.TOO_FEW, "rules": rules})

@@ -5,7 +5,7 @@ the baseline questionnaire is missing, so the baseline row counts the
 cohort) and every follow-up questionnaire task. A row holds the scores of the
 submitted questionnaire (NRS, ODI, NDI, PGIC), each instrument's change from
 baseline with its responder flag (`accretion.clinical.instruments.change`,
-default thresholds), and the strata the page groups by.
+with the clinic's responder thresholds), and the strata the page groups by.
 
 Keeping it current
     `refresh(procedure)` rebuilds one procedure's rows. It is called inside
@@ -24,10 +24,12 @@ Backfills
     clinic, or of all), in batches of `batch_size` procedures, each batch in
     its own short transaction that locks the batch's patients; it also
     removes rows of procedures that are not signed. Signed procedures without
-    any row are built after every `migrate` (`refresh_missing`); run it after
-    changing how rows are derived (a new stratum, other thresholds), or to
-    repair: `accretion outcomes-refresh [--clinic SLUG]`. It is safe while the portal runs (each batch locks its
-    patients as `refresh` does) and safe to run twice.
+    any row are built after every `migrate` (`refresh_missing`). Run
+    `accretion outcomes-refresh [--clinic SLUG]` after changing how rows are
+    derived (a new stratum), or to repair; a clinic's new responder
+    thresholds need no rebuild (`recompute_responders`). It is safe while the
+    portal runs (each batch locks its patients as `refresh` does) and safe to
+    run twice.
 
 Which screening gives the strata
     The one that cleared the procedure: the screening the time-out's gate
@@ -61,7 +63,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -69,6 +72,7 @@ from accretion.clinical import instruments
 from accretion.clinical.aftercare import parse_follow_up_key
 from accretion.clinical.errors import FieldError
 from accretion.clinical.screening import SUPPORTED_DIAGNOSES
+from accretion.clinics.models import Clinic
 from accretion.outcomes.models import OutcomeRow, QuestionnaireResponse, QuestionnaireTask
 from accretion.patients.models import Patient
 from accretion.procedures.models import Procedure, Status, TimeOut
@@ -76,7 +80,8 @@ from accretion.screenings.models import Screening
 from accretion.screenings.models import Status as ScreeningStatus
 
 __all__ = ["ALL_BIT", "BASELINE", "CONSISTENT_FROM", "STRATUM_FIELDS", "STRUCTURAL_DIAGNOSES", "first_masks",
-           "indication_of", "refresh", "refresh_all", "refresh_missing", "structural_of", "time_point_days"]
+           "indication_of", "recompute_responders", "refresh", "refresh_all", "refresh_missing", "structural_of",
+           "time_point_days"]
 
 BASELINE = "baseline"
 SCORED = ("nrs", "odi", "ndi", "pgic")
@@ -193,20 +198,20 @@ def _diagnoses(procedures: list[Procedure]) -> dict[int, list[str] | None]:
 # --- Building rows -------------------------------------------------------------------------------------
 
 
-def _change(instrument: str, baseline, followup):
+def _change(instrument: str, baseline, followup, thresholds: instruments.ResponderThresholds):
     if baseline is None or followup is None:
         return None, None
     try:
         if instrument == "nrs":
-            result = instruments.change("nrs", int(baseline), int(followup))
+            result = instruments.change("nrs", int(baseline), int(followup), thresholds)
             return int(result.change), result.responder
-        result = instruments.change(instrument, Decimal(str(baseline)), Decimal(str(followup)))
+        result = instruments.change(instrument, Decimal(str(baseline)), Decimal(str(followup)), thresholds)
         return float(result.change), result.responder
     except instruments.InstrumentError:  # a stored score outside the scale: no change rather than a wrong one
         return None, None
 
 
-def _rows(procedure: Procedure, tasks: dict[str, _Task], diagnoses, now) -> list[dict]:
+def _rows(procedure: Procedure, tasks: dict[str, _Task], diagnoses, thresholds, now) -> list[dict]:
     """The procedure's rows as {field attname: value}: the baseline first, then the follow-ups in order."""
     day = procedure_day(procedure)
     baseline = tasks.get(BASELINE) or _Task(BASELINE, day, day, False)
@@ -239,7 +244,7 @@ def _rows(procedure: Procedure, tasks: dict[str, _Task], diagnoses, now) -> list
             row[name] = scores.get(name)
         for name in CHANGED:
             row[f"{name}_change"], row[f"{name}_responder"] = (
-                (None, None) if task.time_point == BASELINE else _change(name, base.get(name), row[name]))
+                (None, None) if task.time_point == BASELINE else _change(name, base.get(name), row[name], thresholds))
         rows.append(row)
     rows.sort(key=lambda row: time_point_days(row["time_point"]))
     return rows
@@ -356,7 +361,10 @@ def _refresh_locked(procedures: list[Procedure]) -> int:
     rows = []
     if signed:
         tasks, diagnoses, now = _tasks([p.pk for p in signed]), _diagnoses(signed), timezone.now()
-        rows = [row for p in signed for row in _rows(p, tasks.get(p.pk, {}), diagnoses[p.pk], now)]
+        thresholds = {clinic.pk: clinic.get_responder_thresholds()
+                      for clinic in Clinic.objects.filter(pk__in={p.clinic_id for p in signed})}
+        rows = [row for p in signed
+                for row in _rows(p, tasks.get(p.pk, {}), diagnoses[p.pk], thresholds[p.clinic_id], now)]
     _write(procedures, rows)
     return len(rows)
 
@@ -367,6 +375,45 @@ def _lock_patients(patient_ids: Iterable[int]) -> None:
 
 
 # --- Public ---------------------------------------------------------------------------------------------
+
+
+# Stored scores are floats of at most one decimal and thresholds have at most two, so two different exact
+# values of the compared quantities are at least 0.001 apart; this tolerance only absorbs float rounding.
+_TOLERANCE = 1e-6
+
+
+def _meets(instrument: str, thresholds: instruments.ResponderThresholds) -> Q:
+    """SQL for `instruments.change(...).responder` from a row's follow-up score and change (baseline = both)."""
+    change = F(f"{instrument}_change")
+    condition = Q(GreaterThanOrEqual(change, float(thresholds.points(instrument)) - _TOLERANCE))
+    percent = thresholds.percent(instrument)
+    if percent is not None:
+        baseline = F(instrument) + change
+        # change / baseline x 100 >= percent, without division, as the pure rule compares it
+        condition |= Q(GreaterThan(baseline, 0)) & Q(
+            GreaterThanOrEqual(ExpressionWrapper(change * 100.0 - baseline * float(percent),
+                                                 output_field=models.FloatField()), -_TOLERANCE))
+    return condition
+
+
+def recompute_responders(clinic) -> int:
+    """Set the responder flags of the clinic's rows by its current thresholds; returns the flags changed.
+
+    A flag depends only on the row's change and score, so this is six UPDATEs in the database (per instrument,
+    the rows that become responders and those that stop being), not a rebuild; the first-row masks count rows
+    with a known status, which thresholds do not change. Call it in the transaction that saves the thresholds.
+    """
+    thresholds = clinic.get_responder_thresholds()
+    rows = OutcomeRow.objects.filter(clinic=clinic)
+    now, changed = timezone.now(), 0
+    for name in CHANGED:
+        known = rows.filter(**{f"{name}_change__isnull": False, f"{name}__isnull": False})
+        meets = _meets(name, thresholds)
+        changed += known.filter(meets, **{f"{name}_responder": False}).update(
+            **{f"{name}_responder": True, "refreshed_at": now})
+        changed += known.filter(~meets, **{f"{name}_responder": True}).update(
+            **{f"{name}_responder": False, "refreshed_at": now})
+    return changed
 
 
 def refresh(procedure: Procedure) -> int:

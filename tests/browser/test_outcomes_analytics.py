@@ -76,3 +76,28 @@ def test_physician_sees_the_outcome_plots(live_server, browser, sign_in, shot, r
     assert path.stat().st_size > 50_000
     # the page, the empty range, all procedures again (the wrong range showed nothing, so read nothing)
     assert AuditEvent.objects.filter(action="view", object_type="outcomes.analytics").count() == 3
+
+
+def test_clinic_admin_sets_the_responder_thresholds_and_the_rates_follow(live_server, browser, sign_in, shot,
+                                                                        registry):  # noqa: F811
+    page = browser.new_page()
+    sign_in(page, "clinic_admin@north.test", PASSWORD)
+    page.goto(f"{live_server.url}/outcomes/")
+    expect(page.locator("table.responders-overall")).to_contain_text("50 % (5/10)")
+    page.get_by_role("link", name="Responder thresholds").click()
+    expect(page.get_by_text("The clinic uses the published defaults")).to_be_visible()
+    odi = page.locator("fieldset").filter(has_text="Oswestry")
+    odi.get_by_label("Improvement of at least (points)").fill("0")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(odi.get_by_text("greater than or equal to 0.1")).to_be_visible()  # refused at the field, nothing saved
+    odi.get_by_label("Improvement of at least (points)").fill("20")
+    odi.get_by_label("or of at least (% of baseline)").fill("")
+    odi.get_by_label("Source").fill("Medical director, November 2026")
+    shot(page, "63-responder-thresholds")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_text("Responder thresholds saved")).to_be_visible()
+    page.get_by_role("link", name="Back to the outcomes").click()
+    # At 3 months ODI fell from 50 to 20, 30, 40, 42, 44, 50, 36, 38, 46, 60: only P1 and P2 improved by 20 or more.
+    expect(page.locator("table.responders-overall")).to_contain_text("20 % (2/10)")
+    expect(page.get_by_text("ODI (at least 20 points)")).to_be_visible()
+    shot(page, "64-outcomes-own-thresholds")
