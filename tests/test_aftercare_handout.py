@@ -373,7 +373,8 @@ SETTINGS_URL = "/clinic/aftercare-settings/"
 
 def settings_post(**changes):
     data = {"nsaid_days": "7", "cold_or_heat": "ice", "activity_guidance": DEFAULT_ACTIVITY_GUIDANCE,
-            "follow_ups": "2w, 6w, 3m, 6m, 12m"}
+            "follow_ups": "2w, 6w, 3m, 6m, 12m", "window_weeks_days": "7", "window_3m_days": "14",
+            "window_later_days": "30"}
     data.update(changes)
     return data
 
@@ -440,7 +441,15 @@ def test_settings_errors_are_shown_at_the_field_and_nothing_is_stored(admin, nor
 
     response = admin.post(SETTINGS_URL, {})
     assert response.status_code == 400
-    assert set(response.context["form"].errors) == {"nsaid_days", "cold_or_heat", "activity_guidance", "follow_ups"}
+    assert set(response.context["form"].errors) == {"nsaid_days", "cold_or_heat", "activity_guidance", "follow_ups",
+                                                    "window_weeks_days", "window_3m_days", "window_later_days"}
+
+    for name, wrong, message in [("window_weeks_days", "14", "less than or equal to 13"),
+                                 ("window_3m_days", "0", "greater than or equal to 1"),
+                                 ("window_later_days", "two weeks", "Enter a whole number.")]:
+        response = admin.post(SETTINGS_URL, settings_post(**{name: wrong}))
+        assert response.status_code == 400 and list(response.context["form"].errors) == [name]
+        assert message in response.context["form"].errors[name][0]
 
     north.refresh_from_db()
     assert north.aftercare_protocol == {"nsaid_days": 10}
@@ -575,3 +584,27 @@ def test_procedure_page_links_to_the_handout_in_the_patients_language_first(nurs
 
     admin = signed_in(staff[("north", "clinic_admin")], north)
     assert "Clinic aftercare settings" in admin.get(f"/procedures/{procedure.pk}/").content.decode()
+
+
+def test_questionnaire_windows_are_a_clinic_setting_for_procedures_signed_afterwards(admin, north, staff,
+                                                                                      make_patient):
+    def signed(day):
+        procedure = Procedure.objects.create(clinic=north, patient=make_patient(north), planned_date=day,
+                                             region="lumbar", targets=["facet_joint"], levels=["L4-L5"],
+                                             status="signed", created_by=staff[("north", "nurse")])
+        for key, due in [("2w", day + timedelta(days=14)), ("6m", date(2027, 7, 31))]:
+            FollowUp.objects.create(clinic=north, procedure=procedure, key=key, due=due)
+        outcomes.schedule_follow_ups(procedure)
+        return {t.time_point: (t.opens_on, t.closes_on) for t in QuestionnaireTask.objects.filter(procedure=procedure)}
+
+    before = signed(date(2027, 1, 31))
+    response = admin.post(SETTINGS_URL, settings_post(window_weeks_days="3", window_later_days="45"))
+    assert response.status_code == 302
+    north.refresh_from_db()
+    assert north.aftercare_protocol == {"window_weeks_days": 3, "window_later_days": 45}  # only what differs
+    assert AuditEvent.objects.filter(object_type="clinics.aftercare_protocol").latest("id").detail["changed"] == [
+        "window_later_days", "window_weeks_days"]
+    after = signed(date(2027, 1, 31))
+    assert before == {"2w": (date(2027, 2, 7), date(2027, 2, 21)), "6m": (date(2027, 7, 1), date(2027, 8, 30))}
+    assert after == {"2w": (date(2027, 2, 11), date(2027, 2, 17)), "6m": (date(2027, 6, 16), date(2027, 9, 14))}
+    assert QuestionnaireTask.objects.filter(opens_on=date(2027, 2, 7)).count() == 1  # scheduled ones keep dates

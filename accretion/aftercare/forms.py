@@ -1,7 +1,8 @@
 """The clinic's aftercare settings form.
 
 The form edits the settings a medical director chooses (NSAID days, ice or
-heat, activity guidance, follow-up schedule); the pure protocol
+heat, activity guidance, follow-up schedule, how long each follow-up
+questionnaire stays open); the pure protocol
 (accretion.clinical.aftercare.AftercareProtocol) validates them, and its
 errors land on the matching field.  Only values that differ from the default
 protocol are stored, so a later change of a default reaches every clinic that
@@ -21,6 +22,7 @@ from accretion.clinical.aftercare import (
     DEFAULT_PROTOCOL,
     NSAID_DAYS_MAX,
     NSAID_DAYS_MIN,
+    WINDOW_LIMITS,
     AftercareError,
     AftercareProtocol,
     parse_follow_up_key,
@@ -48,6 +50,12 @@ def overrides(protocol: AftercareProtocol) -> dict:
     """The settings of ``protocol`` that differ from the default: what the clinic stores."""
     default = DEFAULT_PROTOCOL.to_dict()
     return {key: value for key, value in protocol.to_dict().items() if value != default[key]}
+
+
+def _window_field(name: str, label: str) -> forms.IntegerField:
+    low, high = WINDOW_LIMITS[name]
+    return forms.IntegerField(label=label, min_value=low, max_value=high,
+                              help_text=f"{low} to {high}; default {getattr(DEFAULT_PROTOCOL, name)}.")
 
 
 class AftercareSettingsForm(forms.Form):
@@ -82,6 +90,10 @@ class AftercareSettingsForm(forms.Form):
         help_text="Time after the injection, separated by commas: 2w = 2 weeks, 3m = 3 months.",
     )
 
+    window_weeks_days = _window_field("window_weeks_days", "Follow-ups in weeks (2w, 6w): ± days")
+    window_3m_days = _window_field("window_3m_days", "Follow-ups up to 3 months: ± days")
+    window_later_days = _window_field("window_later_days", "Later follow-ups (6m, 12m): ± days")
+
     def __init__(self, *args, current: AftercareProtocol, **kwargs):
         self.current = current
         kwargs.setdefault("initial", {
@@ -89,8 +101,12 @@ class AftercareSettingsForm(forms.Form):
             "cold_or_heat": current.cold_or_heat,
             "activity_guidance": current.activity_guidance,
             "follow_ups": follow_ups_text(current.follow_ups),
+            **{name: getattr(current, name) for name in WINDOW_LIMITS},
         })
         super().__init__(*args, **kwargs)
+
+    def windows(self):
+        return [self[name] for name in WINDOW_LIMITS]
 
     def clean_activity_guidance(self):
         return self.cleaned_data["activity_guidance"].replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -129,6 +145,7 @@ class AftercareSettingsForm(forms.Form):
                 cold_or_heat=data["cold_or_heat"],
                 activity_guidance=activity,
                 follow_ups=tuple(data["follow_ups"]),
+                **{name: data[name] for name in WINDOW_LIMITS},
             )
         except AftercareError as error:
             field = error.field.split("[", 1)[0]

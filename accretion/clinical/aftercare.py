@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from accretion.clinical import followup
 from accretion.clinical.errors import FieldError
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "NSAID_DAYS_MAX",
     "SORENESS_DAYS_MIN",
     "SORENESS_DAYS_MAX",
+    "WINDOW_LIMITS",
     "add_months",
     "follow_up_due",
     "parse_follow_up_key",
@@ -74,6 +76,13 @@ NSAID_DAYS_MAX = 14
 SORENESS_DAYS_DEFAULT = 3
 SORENESS_DAYS_MIN = 1
 SORENESS_DAYS_MAX = 14
+
+# Follow-up questionnaire windows: days either side of the due date (the
+# registry's defaults: weeks +/-7, up to 3 months +/-14, later +/-30; see
+# accretion.clinical.followup).  The limits keep a weekly questionnaire from
+# opening before the first week is over and a window from swallowing the next
+# follow-up of the default schedule.
+WINDOW_LIMITS = {"window_weeks_days": (1, 13), "window_3m_days": (1, 30), "window_later_days": (1, 60)}
 
 # No driving for 24 hours after a spinal injection (sw.org spinal-injection
 # sheet; UI Health; reference section 8).
@@ -293,10 +302,15 @@ class AftercareProtocol:
     cold_or_heat: str = COLD_OR_HEAT_DEFAULT
     activity_guidance: str = DEFAULT_ACTIVITY_GUIDANCE
     follow_ups: tuple[str, ...] = DEFAULT_FOLLOW_UPS
+    window_weeks_days: int = followup.DEFAULT_WINDOWS[0][2]
+    window_3m_days: int = followup.DEFAULT_WINDOWS[1][2]
+    window_later_days: int = followup.DEFAULT_WINDOWS[2][2]
 
     def __post_init__(self) -> None:
         _check_int(self.nsaid_days, "nsaid_days", NSAID_DAYS_MIN, NSAID_DAYS_MAX)
         _check_int(self.soreness_days, "soreness_days", SORENESS_DAYS_MIN, SORENESS_DAYS_MAX)
+        for name, (low, high) in WINDOW_LIMITS.items():
+            _check_int(getattr(self, name), name, low, high)
 
         if not isinstance(self.cold_or_heat, str):
             raise AftercareError("cold_or_heat", f"must be a string, got {_type_name(self.cold_or_heat)}")
@@ -334,12 +348,20 @@ class AftercareProtocol:
             "cold_or_heat": self.cold_or_heat,
             "activity_guidance": self.activity_guidance,
             "follow_ups": list(self.follow_ups),
+            **{name: getattr(self, name) for name in WINDOW_LIMITS},
         }
+
+    @property
+    def windows(self) -> tuple[tuple[str, int, int], ...]:
+        """The questionnaire windows in `accretion.clinical.followup.window`'s form."""
+        (weeks, up_to_weeks, _), (months, up_to_3, _), (_, later, _) = followup.DEFAULT_WINDOWS
+        return ((weeks, up_to_weeks, self.window_weeks_days), (months, up_to_3, self.window_3m_days),
+                (months, later, self.window_later_days))
 
 
 DEFAULT_PROTOCOL = AftercareProtocol()
 
-_PROTOCOL_FIELDS = ("nsaid_days", "soreness_days", "cold_or_heat", "activity_guidance", "follow_ups")
+_PROTOCOL_FIELDS = ("nsaid_days", "soreness_days", "cold_or_heat", "activity_guidance", "follow_ups", *WINDOW_LIMITS)
 
 
 def parse_protocol(mapping: Any) -> AftercareProtocol:

@@ -1,7 +1,8 @@
 """When a follow-up questionnaire is open: a window around its due date.
 
-Default windows (clinic protocol may change them): weeks ±7 days, 3 months
-±14 days, 6 and 12 months ±30 days. A baseline is open from planning until
+Default windows (a clinic sets its own in the aftercare settings,
+`AftercareProtocol.windows`): weeks ±7 days, 3 months ±14 days, 6 and 12
+months ±30 days. A baseline is open from planning until
 the procedure day.
 """
 

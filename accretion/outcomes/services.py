@@ -34,8 +34,9 @@ def schedule_baseline(procedure) -> QuestionnaireTask:
 
 
 def schedule_follow_ups(procedure) -> list[QuestionnaireTask]:
-    """One task per follow-up of the signed procedure's schedule."""
-    tasks = [_create(procedure, item.key, item.due, followup.window(item.key, item.due))
+    """One task per follow-up of the signed procedure's schedule, open for the clinic's window around its due date."""
+    windows = procedure.clinic.get_aftercare_protocol().windows
+    tasks = [_create(procedure, item.key, item.due, followup.window(item.key, item.due, windows))
              for item in procedure.follow_ups.all()]
     summary.refresh(procedure)
     return tasks

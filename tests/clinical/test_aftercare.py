@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accretion.clinical import aftercare
+from accretion.clinical import aftercare, followup
 from accretion.clinical.aftercare import (
     DEFAULT_ACTIVITY_GUIDANCE,
     DEFAULT_PROTOCOL,
@@ -311,7 +311,33 @@ def test_default_protocol():
         "cold_or_heat": "ice",
         "activity_guidance": DEFAULT_ACTIVITY_GUIDANCE,
         "follow_ups": ["2w", "6w", "3m", "6m", "12m"],
+        "window_weeks_days": 7,
+        "window_3m_days": 14,
+        "window_later_days": 30,
     }
+    assert DEFAULT_PROTOCOL.windows == followup.DEFAULT_WINDOWS
+
+
+@pytest.mark.parametrize("name, low, high", [("window_weeks_days", 1, 13), ("window_3m_days", 1, 30),
+                                             ("window_later_days", 1, 60)])
+def test_questionnaire_window_limits(name, low, high):
+    assert getattr(parse_protocol({name: low}), name) == low
+    assert getattr(parse_protocol({name: high}), name) == high
+    for wrong in (low - 1, high + 1, True, 7.5, "7"):
+        with pytest.raises(AftercareError) as error:
+            parse_protocol({name: wrong})
+        assert error.value.field == name
+
+
+@pytest.mark.parametrize("key, due, opens, closes", [
+    ("2w", dt.date(2027, 2, 14), dt.date(2027, 2, 4), dt.date(2027, 2, 24)),  # weeks: +/-10
+    ("3m", dt.date(2027, 2, 28), dt.date(2027, 2, 7), dt.date(2027, 3, 21)),  # up to 3 months: +/-21, February
+    ("12m", dt.date(2027, 12, 31), dt.date(2027, 11, 16), dt.date(2028, 2, 14)),  # later: +/-45, the year's end
+])
+def test_a_clinics_windows_place_the_questionnaire(key, due, opens, closes):
+    protocol = parse_protocol({"window_weeks_days": 10, "window_3m_days": 21, "window_later_days": 45})
+    window = followup.window(key, due, protocol.windows)
+    assert (window.opens, window.closes) == (opens, closes)
 
 
 def test_parse_protocol_empty_and_null_use_defaults():
