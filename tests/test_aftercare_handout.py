@@ -21,7 +21,9 @@ from accretion.clinical.aftercare import (
     DEFAULT_ACTIVITY_GUIDANCE,
     WARNING_SIGNS,
 )
-from accretion.procedures.models import Procedure
+from accretion.outcomes import services as outcomes
+from accretion.outcomes.models import QuestionnaireTask
+from accretion.procedures.models import FollowUp, Procedure
 from tests.conftest import signed_in
 
 MONDAY_NOV_30_2026 = date(2026, 11, 30)

@@ -1,5 +1,6 @@
 """The start page: what needs attention today, per clinic and role, in a fixed number of queries."""
 
+import io
 import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -7,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,12 +17,14 @@ from django.utils import timezone
 
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.models import AuditEvent
+from accretion.clinics.models import Clinic
 from accretion.outcomes import services as outcomes
 from accretion.practice.models import REQUIRED_MODULES, Equipment, KitLot, TrainingRecord
 from accretion.procedures.models import FollowUp, Procedure
 from tests.conftest import signed_in
 
 DAY = date(2026, 12, 18)  # a Friday
+User = get_user_model()
 
 
 def at(day: date):
@@ -185,16 +190,16 @@ def test_practice_problems(staff, north, clinics, admin):
     KitLot.objects.create(clinic=clinics["south"], lot_number="SOUTH", expiry_date=DAY, quantity_on_hand=1, **lot)
 
     practice = page(admin, north).context["practice"]
-    training = [(p.status, p.text) for p in practice["training"]]
+    training = [(p.status, p.text) for p in practice["training"].rows]
     assert training[0] == ("expired", "physician@north.test: Aseptic preparation expired on 2026-12-17")
     assert ("missing", "nurse@north.test: no Emergency protocols training on record") in training
     assert ("expiring", "prep_tech@north.test: Emergency protocols expires on 2027-01-17") in training
-    assert len(training) == 1 + 3 + 1  # the nurse misses all three required modules
+    assert len(training) == practice["training"].total == 1 + 3 + 1  # the nurse misses all three modules
     assert not any("admin" in text or "desk" in text for _, text in training)  # clinical staff only
-    assert [p.text for p in practice["equipment"]] == [
+    assert [p.text for p in practice["equipment"].rows] == [
         "Centrifuge system Harvest SmartPReP 2 (serial SP-1) is past its maintenance date (2026-12-17)."
     ]
-    assert [(p.status, p.text) for p in practice["kits"]] == [
+    assert [(p.status, p.text) for p in practice["kits"].rows] == [
         ("expired", "Angel cPRP set, lot OLD: 2 on hand, expired 2026-12-17"),
         ("expiring", "Angel cPRP set, lot SOON: 3 on hand, expires 2026-12-28"),
     ]
@@ -245,3 +250,29 @@ def test_query_count_does_not_grow_with_the_clinic(staff, north, make_patient):
         KitLot.objects.create(clinic=north, product="Set", manufacturer="M", lot_number=f"L{index}",
                               expiry_date=DAY + timedelta(days=index), quantity_on_hand=1, received_on=DAY)
     assert _queries(physician, north) == small
+
+
+def test_the_demo_plans_the_day_it_is_loaded_and_plans_a_later_day_afresh(db):
+    def load(day):
+        with at(day):
+            call_command("demo", stdout=io.StringIO())
+
+    load(DAY)
+    north = Clinic.objects.get(slug="north")
+    planned = Procedure.objects.filter(clinic=north, status="planned")
+    assert sorted(planned.values_list("planned_date", flat=True)) == [DAY] * 3
+    load(DAY)  # the same day: nothing more
+    assert planned.count() == 3
+    later = DAY + timedelta(days=3)
+    load(later)
+    load(later)
+    assert sorted(planned.values_list("planned_date", flat=True)) == [later] * 3
+    cancelled = Procedure.objects.filter(clinic=north, status="cancelled")
+    assert sorted(cancelled.values_list("planned_date", flat=True)) == [DAY] * 3
+    assert all("2026-12-21" in reason for reason in cancelled.values_list("cancel_reason", flat=True))
+    assert AuditEvent.objects.filter(object_type="procedures.procedure", action="update",
+                                     object_id__in=[str(pk) for pk in cancelled.values_list("pk", flat=True)]
+                                     ).count() == 3
+    with at(later):
+        response = signed_in(User.objects.get(username="nurse@north.demo"), north).get("/")
+    assert {p.planned_date for p in response.context["procedures"]["today"].rows} == {later}

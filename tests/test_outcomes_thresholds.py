@@ -1,6 +1,7 @@
 """The clinic's responder thresholds: stored in the clinic protocol with their sources, used by the summary, and
 applied to earlier follow-ups in the database when they change (checked against the pure rule)."""
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -220,11 +221,65 @@ def test_only_the_clinic_admin_sets_thresholds(clinics, staff, role):
     assert clinics["north"].outcome_protocol == {}
 
 
-def test_signed_procedures_count_is_unchanged_by_a_recompute(admin, clinics, staff, make_patient):
+def test_a_recompute_changes_flags_only_not_rows_or_masks(admin, clinics, staff, make_patient):
     north = clinics["north"]
     build(north, make_patient(north), staff_user=staff[("north", "nurse")],
           baseline={"nrs": 7, "disability": 50}, follow_ups={"3m": {"nrs": 5, "disability": 38}})
     before = list(OutcomeRow.objects.order_by("pk").values_list("pk", "function_first", "pain_first"))
-    admin.post(URL, _form(odi_points="40", nrs_points="9"))
+    flags = list(OutcomeRow.objects.order_by("pk").values_list("odi_responder", "nrs_responder"))
+    response = admin.post(URL, _form(odi_points="40", nrs_points="9"))
+    assert response.status_code == 302
     assert list(OutcomeRow.objects.order_by("pk").values_list("pk", "function_first", "pain_first")) == before
+    after = list(OutcomeRow.objects.order_by("pk").values_list("odi_responder", "nrs_responder"))
+    assert after != flags and (True, True) not in after  # 12 and 2 points no longer make a responder
     assert Procedure.objects.filter(status="signed").count() == 1
+
+
+def test_default_numbers_with_another_source_are_not_called_the_clinics_own(admin, clinics):
+    response = admin.post(URL, _form(odi_source="Ostelo 2008, as adopted by our medical director"), follow=True)
+    assert "The clinic uses the published defaults" in response.content.decode()
+    assert "Restore the published defaults" in response.content.decode()  # the source was stored
+    assert "the clinic's own thresholds" not in admin.get("/outcomes/").content.decode()
+    assert admin.post(URL, _form(odi_points="2.50"), follow=True).status_code == 200  # trailing zero: one decimal
+    clinics["north"].refresh_from_db()
+    assert clinics["north"].get_responder_thresholds().describe("odi") == "at least 2.5 points or 30 %"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_and_a_thresholds_save_take_turns(clinics, staff, make_patient):
+    """PostgreSQL: a save waits for a refresh that has read the old thresholds (else its rows keep the old rule)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    north = clinics["north"]
+    locked, release, saved = threading.Event(), threading.Event(), threading.Event()
+
+    def refresh_reading_thresholds():
+        try:
+            with transaction.atomic():
+                summary._thresholds({north.pk})
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def save():
+        try:
+            signed_in(staff[("north", "clinic_admin")], north).post(URL, _form(odi_points="20"))
+            saved.set()
+        finally:
+            connection.close()
+
+    refresher = threading.Thread(target=refresh_reading_thresholds)
+    refresher.start()
+    assert locked.wait(10)
+    saver = threading.Thread(target=save)
+    saver.start()
+    assert not saved.wait(1.0)  # the save waits for the refresh's transaction
+    release.set()
+    refresher.join(10)
+    assert saved.wait(10)
+    saver.join(10)
+    north.refresh_from_db()
+    assert north.get_responder_thresholds().describe("odi") == "at least 20 points or 30 %"

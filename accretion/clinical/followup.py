@@ -49,6 +49,27 @@ def window(key: str, due: date, windows=DEFAULT_WINDOWS) -> Window:
     return Window(due - timedelta(days=days), due + timedelta(days=days))
 
 
+def schedule_windows(procedure_day: date, due_dates: dict[str, date], windows=DEFAULT_WINDOWS) -> dict[str, Window]:
+    """The window of each follow-up of one procedure (key -> due date), kept in order.
+
+    Each is its half-width either side of its due date, except that it opens
+    no earlier than the day after the procedure (a one-week questionnaire is
+    never answered on the day of the injection) and, as far as it can, after
+    the previous follow-up closes; it never opens after its own due date, so
+    follow-ups closer together than their windows (2w and 3w at ±13 days)
+    still overlap. The default schedule within the settings' limits needs
+    neither rule; a custom one (1w, 4w) can.
+    """
+    result: dict[str, Window] = {}
+    earliest = procedure_day + timedelta(days=1)
+    for key, due in sorted(due_dates.items(), key=lambda item: item[1]):
+        natural = window(key, due, windows)
+        opens = min(max(natural.opens, earliest), due)
+        result[key] = Window(opens, natural.closes)
+        earliest = natural.closes + timedelta(days=1)
+    return result
+
+
 def baseline_window(planned_on: date, procedure_date: date) -> Window:
     return Window(min(planned_on, procedure_date), procedure_date)
 

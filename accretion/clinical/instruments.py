@@ -399,6 +399,10 @@ class ResponderThresholds:
     def percent(self, instrument: str) -> Decimal | None:
         return getattr(self, f"{instrument}_percent")
 
+    def rule(self) -> tuple:
+        """The numbers alone (points and percents), without the sources: what decides a responder."""
+        return tuple((self.points(name), self.percent(name)) for name in _CHANGE_INSTRUMENTS)
+
     def describe(self, instrument: str) -> str:
         """The rule in words: "at least 10 points or 30 %" (NDI points are percentage points of 0-100)."""
         text = f"at least {_plain(self.points(instrument))} points"

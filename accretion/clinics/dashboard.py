@@ -60,6 +60,11 @@ def capped(queryset, size: int = SHOWN) -> Capped:
     return Capped(list(queryset[:size]), queryset.count())
 
 
+def _first(rows: list, size: int = SHOWN) -> Capped:
+    """The same cap for a list made in Python (a clinic's staff, devices or expiring lots: tens of rows)."""
+    return Capped(rows[:size], len(rows))
+
+
 @dataclass(frozen=True)
 class Problem:
     text: str
@@ -113,8 +118,9 @@ def _practice(request, today) -> dict:
         verb = "expired" if status == practice.EXPIRED else "expires"
         kits.append(Problem(f"{lot.product}, lot {lot.lot_number}: {lot.quantity_on_hand} on hand, "
                             f"{verb} {lot.expiry_date:%Y-%m-%d}", status))
-    return {"training": _training_problems(request, today), "equipment": equipment, "kits": kits,
-            "usable_kits": lots.filter(expiry_date__gte=today).exists(), "window": practice.EXPIRING_WITHIN_DAYS}
+    return {"training": _first(_training_problems(request, today)), "equipment": _first(equipment),
+            "kits": _first(kits), "usable_kits": lots.filter(expiry_date__gte=today).exists(),
+            "window": practice.EXPIRING_WITHIN_DAYS}
 
 
 def _patients_named(sections: dict) -> list[int]:

@@ -27,8 +27,8 @@ class Clinic(models.Model):
     aftercare_protocol = models.JSONField(default=dict, blank=True)
     # The procedure protocol (accretion.clinical.protocol.ProcedureProtocol); empty = the shipped example.
     procedure_protocol = models.JSONField(default=dict, blank=True)
-    # Responder thresholds of the outcome registry that differ from the published defaults
-    # (accretion.clinical.instruments.ResponderThresholds.to_dict); empty = the defaults.
+    # The outcome registry's responder thresholds with their sources, whole
+    # (accretion.clinical.instruments.ResponderThresholds.to_dict); empty = the published defaults.
     outcome_protocol = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -33,11 +33,11 @@ def switch_clinic(request):
     membership = next((m for m in request.memberships if m.clinic_id == wanted), None)
     if membership is None:
         messages.error(request, "You are not a member of that clinic.")
-        return redirect("patients:list")
+        return redirect("home")
     request.session[SESSION_KEY] = membership.clinic_id
     record(request, Action.SWITCH_CLINIC, membership.clinic, clinic=membership.clinic)
     messages.success(request, f"You are now working in {membership.clinic.name}.")
-    return redirect("patients:list")
+    return redirect("home")
 
 
 @requires("members.manage")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.log import Action, record
+from accretion.clinical import instruments
 from accretion.clinical.screening import DIAGNOSES, REGIONS, SUPPORTED_DIAGNOSES, TARGETS
 from accretion.clinics.tenancy import clinic_objects, requires
 from accretion.outcomes import analytics, plots
@@ -70,7 +71,8 @@ def responder_rules(clinic) -> dict[str, str]:
     thresholds = clinic.get_responder_thresholds()
     sources = dict.fromkeys(getattr(thresholds, f"{name}_source") for name in ("odi", "ndi", "nrs"))
     return {**{name: thresholds.describe(name) for name in ("odi", "ndi", "nrs")},
-            "sources": "; ".join(source for source in sources if source), "own": bool(clinic.outcome_protocol)}
+            "sources": "; ".join(source for source in sources if source),
+            "own": thresholds.rule() != instruments.DEFAULT_THRESHOLDS.rule()}
 
 
 @require_GET

@@ -35,9 +35,10 @@ def schedule_baseline(procedure) -> QuestionnaireTask:
 
 def schedule_follow_ups(procedure) -> list[QuestionnaireTask]:
     """One task per follow-up of the signed procedure's schedule, open for the clinic's window around its due date."""
-    windows = procedure.clinic.get_aftercare_protocol().windows
-    tasks = [_create(procedure, item.key, item.due, followup.window(item.key, item.due, windows))
-             for item in procedure.follow_ups.all()]
+    items = list(procedure.follow_ups.all())
+    windows = followup.schedule_windows(summary.procedure_day(procedure), {item.key: item.due for item in items},
+                                        procedure.clinic.get_aftercare_protocol().windows)
+    tasks = [_create(procedure, item.key, item.due, windows[item.key]) for item in items]
     summary.refresh(procedure)
     return tasks
 

@@ -361,12 +361,27 @@ def _refresh_locked(procedures: list[Procedure]) -> int:
     rows = []
     if signed:
         tasks, diagnoses, now = _tasks([p.pk for p in signed]), _diagnoses(signed), timezone.now()
-        thresholds = {clinic.pk: clinic.get_responder_thresholds()
-                      for clinic in Clinic.objects.filter(pk__in={p.clinic_id for p in signed})}
+        thresholds = _thresholds({p.clinic_id for p in signed})
         rows = [row for p in signed
                 for row in _rows(p, tasks.get(p.pk, {}), diagnoses[p.pk], thresholds[p.clinic_id], now)]
     _write(procedures, rows)
     return len(rows)
+
+
+def _thresholds(clinic_ids: set[int]) -> dict[int, instruments.ResponderThresholds]:
+    """The clinics' responder thresholds, held until the caller commits.
+
+    On PostgreSQL a key-share lock on the clinic rows: a clinic administrator saving new thresholds (which locks
+    the clinic row FOR UPDATE and recomputes every flag) waits for this refresh to commit, or this refresh waits
+    for the save and reads the new thresholds; either way no row keeps a flag of the old rule. Refreshes do not
+    wait for each other, nor for other edits of the clinic row (those take no FOR UPDATE). SQLite runs one
+    writing transaction at a time, which gives the same order.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(Clinic._meta.db_table)} "
+                           "WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [sorted(clinic_ids)])
+    return {clinic.pk: clinic.get_responder_thresholds() for clinic in Clinic.objects.filter(pk__in=clinic_ids)}
 
 
 def _lock_patients(patient_ids: Iterable[int]) -> None:

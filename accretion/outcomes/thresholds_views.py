@@ -7,6 +7,8 @@ the same transaction (`summary.recompute_responders`), so the outcomes page,
 its report and the export never mix two rules.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -23,17 +25,26 @@ INSTRUMENTS = {"odi": ("Oswestry Disability Index (ODI, 0–100 %)", 100),
                "nrs": ("Pain, numeric rating scale (NRS, 0–10)", 10)}
 
 
+class TenthsField(forms.DecimalField):
+    """A number with at most one decimal place; "2.50" is 2.5 (trailing zeros are not decimals)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=Decimal("0.1"), decimal_places=1, **kwargs)
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        return None if number is None else number.normalize()
+
+
 class ThresholdsForm(forms.Form):
     """Per instrument: `<name>_points`, `<name>_percent` (blank: no percent rule) and `<name>_source`."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, (_, top) in INSTRUMENTS.items():
-            self.fields[f"{name}_points"] = forms.DecimalField(
-                label="Improvement of at least (points)", min_value=0.1, max_value=top, decimal_places=1)
-            self.fields[f"{name}_percent"] = forms.DecimalField(
-                label="or of at least (% of baseline)", required=False, min_value=0.1, max_value=100,
-                decimal_places=1, help_text="Blank: no percent rule.")
+            self.fields[f"{name}_points"] = TenthsField(label="Improvement of at least (points)", max_value=top)
+            self.fields[f"{name}_percent"] = TenthsField(label="or of at least (% of baseline)", required=False,
+                                                         max_value=100, help_text="Blank: no percent rule.")
             self.fields[f"{name}_source"] = forms.CharField(label="Source", max_length=300)
 
     def rows(self):
@@ -75,5 +86,6 @@ def responder_thresholds(request):
         messages.success(request, f"Responder thresholds saved; {changed:,} responder "
                                   f"status{'es' if changed != 1 else ''} of earlier follow-ups recomputed.")
         return redirect("outcomes_analytics:thresholds")
-    context = {"form": form, "thresholds": current, "is_default": not clinic.outcome_protocol}
+    context = {"form": form, "thresholds": current, "stored": bool(clinic.outcome_protocol),
+               "is_default": current.rule() == instruments.DEFAULT_THRESHOLDS.rule()}
     return render(request, "outcomes/thresholds.html", context, status=400 if form.errors else 200)

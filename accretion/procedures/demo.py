@@ -1,6 +1,8 @@
 """Demo procedures planned for the day the demo is loaded, so the start page has a day's list to show.
 
-Idempotent: a clinic that already has a planned procedure is left alone.
+Idempotent within a day: a clinic that already has a procedure planned for
+today is left alone. Loaded again on a later day, the demo cancels its own
+plans that were never started (with a reason) and plans the day afresh.
 Each patient has a decided, eligible screening, so the day can be walked
 through from the consent to the signature. Nothing here is clinical data.
 """
@@ -19,15 +21,26 @@ TODAY = [("lumbar", ["facet_joint"], ["L4-L5", "L5-S1"]), ("cervical", ["facet_j
 
 
 def load_demo(clinic, members: dict, patients: list, today) -> int:
-    if Procedure.objects.filter(clinic=clinic, status=Status.PLANNED).exists():
+    if Procedure.objects.filter(clinic=clinic, status=Status.PLANNED, planned_date=today).exists():
         return 0
+    now = timezone.now()
+    for stale in Procedure.objects.filter(clinic=clinic, patient__in=patients, status=Status.PLANNED,
+                                          planned_date__lt=today):
+        stale.status, stale.cancelled_at = Status.CANCELLED, now
+        stale.cancel_reason = f"Demo data loaded again on {today:%Y-%m-%d}: the day is planned afresh."
+        stale.version += 1
+        stale.save(update_fields=["status", "cancelled_at", "cancel_reason", "version"])
+        record(None, Action.UPDATE, stale, clinic=clinic, source="demo", status=stale.status)
     nurse = members["nurse"]
     decided = timezone.make_aware(datetime.combine(today - timedelta(days=10), time(10, 0)))
     for patient, (region, targets, levels) in zip(patients, TODAY):
-        Screening.objects.create(
-            clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible", findings=[],
-            intake={"age": 55, "region": region, "diagnoses": ["facet_oa"], "planned_targets": targets},
-            ruleset="default-2026.1", decided_at=decided)
+        if not Screening.objects.filter(patient=patient, decision="eligible").exists():
+            screening = Screening.objects.create(
+                clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible",
+                findings=[], intake={"age": 55, "region": region, "diagnoses": ["facet_oa"],
+                                     "planned_targets": targets},
+                ruleset="default-2026.1", decided_at=decided)
+            record(None, Action.CREATE, screening, clinic=clinic, source="demo")
         procedure = Procedure.objects.create(
             clinic=clinic, patient=patient, planned_date=today, region=region, targets=targets, levels=levels,
             created_by=nurse, physician=members["physician"], prep_tech=members["prep_tech"])

@@ -1,11 +1,12 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accretion.clinical.errors import FieldError
-from accretion.clinical.followup import REMINDER_DAYS, baseline_window, half_width, reminder_due, window
+from accretion.clinical.followup import (REMINDER_DAYS, Window, baseline_window, half_width, reminder_due,
+                                        schedule_windows, window)
 
 
 @pytest.mark.parametrize("key, days", [("2w", 7), ("6w", 7), ("1m", 14), ("3m", 14), ("6m", 30), ("12m", 30), ("24m", 30)])
@@ -58,3 +59,38 @@ def test_never_more_than_three_reminders(days):
     opens = date(2026, 1, 1)
     today = date.fromordinal(opens.toordinal() + days)
     assert not reminder_due(opens, len(REMINDER_DAYS), today)
+
+
+DAY = date(2027, 1, 29)
+
+
+def test_the_default_schedule_keeps_its_natural_windows():
+    due = {"2w": date(2027, 2, 12), "6w": date(2027, 3, 12), "3m": date(2027, 4, 29), "6m": date(2027, 7, 29),
+           "12m": date(2028, 1, 29)}
+    assert schedule_windows(DAY, due) == {key: window(key, day) for key, day in due.items()}
+
+
+def test_a_window_never_opens_on_the_day_of_the_injection():
+    windows = schedule_windows(DAY, {"1w": DAY + timedelta(days=7)}, (("w", 104, 10), ("m", 120, 30)))
+    assert windows == {"1w": Window(DAY + timedelta(days=1), DAY + timedelta(days=17))}
+
+
+def test_a_window_opens_after_the_previous_one_closes_but_not_after_its_due_date():
+    due = {"4w": DAY + timedelta(days=28), "2w": DAY + timedelta(days=14), "3w": DAY + timedelta(days=21)}
+    windows = schedule_windows(DAY, due, (("w", 104, 13), ("m", 120, 30)))
+    assert windows["2w"] == Window(DAY + timedelta(days=1), DAY + timedelta(days=27))
+    assert windows["3w"] == Window(DAY + timedelta(days=21), DAY + timedelta(days=34))  # opens on its due date
+    assert windows["4w"] == Window(DAY + timedelta(days=28), DAY + timedelta(days=41))
+    assert list(windows) == ["2w", "3w", "4w"]
+
+
+@given(st.lists(st.sampled_from(["1w", "2w", "3w", "4w", "6w", "8w", "1m", "2m", "3m", "6m", "9m", "12m"]),
+                min_size=1, max_size=6, unique=True),
+       st.integers(1, 13), st.integers(1, 30), st.integers(1, 60))
+def test_scheduled_windows_contain_their_due_date_and_start_after_the_injection(keys, weeks, months, later):
+    from accretion.clinical.aftercare import follow_up_due
+
+    due = {key: follow_up_due(DAY, key) for key in keys}
+    windows = schedule_windows(DAY, due, (("w", 104, weeks), ("m", 3, months), ("m", 120, later)))
+    for key, span in windows.items():
+        assert DAY < span.opens <= due[key] <= span.closes
