@@ -66,3 +66,69 @@ def test_usage_errors_are_one_line(env):
 def test_permissions_table(env):
     result = run("permissions", env=env)
     assert result.returncode == 0 and "| `patient.view` |" in result.stdout
+
+
+def run_input(*args, env, text):
+    return subprocess.run([str(ACCRETION), *args], capture_output=True, text=True, env=env, timeout=120,
+                          input=text)
+
+
+def test_an_operator_sets_up_a_clinic_and_its_first_administrator(env, tmp_path):
+    assert run("migrate", "-v0", env=env).returncode == 0
+    assert "no clinic yet" in run("clinic", "list", env=env).stdout
+    created = run("clinic", "create", "lakeside", "--name", "Lakeside  Spine", "--phone", "+1 555 010 0300",
+                  "--admin", "Director@Lakeside.example", env=env)
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.strip().splitlines()
+    assert lines[0] == "Clinic lakeside created: Lakeside Spine. Clinic administrator: director@lakeside.example."
+    password = lines[1].rsplit(": ", 1)[1]
+    assert len(password) >= 16
+
+    listed = run("clinic", "list", env=env)
+    assert listed.stdout.strip() == "lakeside\tLakeside Spine\t+1 555 010 0300\t1 member"
+
+    # The printed password signs in, as the clinic's administrator.
+    check = run("shell", "-v0", "-c", (
+        "from django.contrib.auth import get_user_model; from accretion.clinics.models import Membership; "
+        "u = get_user_model().objects.get(username='director@lakeside.example'); "
+        f"print(u.check_password('{password}'), Membership.objects.get(user=u).role)"), env=env)
+    assert check.stdout.strip() == "True clinic_admin", check.stderr
+
+    # A second clinic with the same administrator: the membership only, the password unchanged.
+    again = run("clinic", "create", "hillside", "--name", "Hillside", "--admin", "director@lakeside.example",
+                env=env)
+    assert again.returncode == 0 and "Initial password" not in again.stdout
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
+        assert db.execute("select count(*) from auth_user").fetchone()[0] == 1
+        actions = db.execute("select action, object_type from audit_auditevent order by id").fetchall()
+    assert actions == [("create", "clinics.clinic"), ("permission_change", "clinics.membership")] * 2
+    assert run("audit", "verify", env=env).returncode == 0
+
+
+def test_a_password_from_standard_input_is_checked(env):
+    assert run("migrate", "-v0", env=env).returncode == 0
+    weak = run_input("clinic", "create", "a", "--name", "A", "--admin", "a@a.example", "--password-stdin",
+                     env=env, text="password\n")
+    assert weak.returncode == 2 and weak.stderr.count("\n") == 1 and "password:" in weak.stderr
+    good = run_input("clinic", "create", "a", "--name", "A", "--admin", "a@a.example", "--password-stdin",
+                     env=env, text="a long and unusual passphrase 42\n")
+    assert good.returncode == 0 and "Initial password" not in good.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create", "Big Clinic", "--name", "B", "--admin", "b@b.example"], "SLUG: 'Big Clinic' is not a slug"),
+    (["create", "b", "--name", "  ", "--admin", "b@b.example"], "--name: This field is required."),
+    (["create", "b", "--name", "B", "--phone", "ring us", "--admin", "b@b.example"], "--phone: A phone number"),
+    (["create", "b", "--name", "B", "--admin", "not-an-address"], "--admin: 'not-an-address' is not an e-mail"),
+    (["create", "b", "--name", "B"], "the following arguments are required: --admin"),
+    (["create", "north", "--name", "Again", "--admin", "b@b.example"], "a clinic with the slug 'north' exists"),
+    (["rename"], "invalid choice: 'rename'"),
+])
+def test_bad_clinic_input_is_one_line_and_exit_2(env, tmp_path, args, message):
+    assert run("migrate", "-v0", env=env).returncode == 0
+    assert run("clinic", "create", "north", "--name", "North", "--admin", "n@n.example", env=env).returncode == 0
+    result = run("clinic", *args, env=env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr and result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
+        assert db.execute("select count(*) from clinics_clinic").fetchone()[0] == 1

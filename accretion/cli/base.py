@@ -15,6 +15,7 @@ that the subcommands' usage errors are one line as well.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -36,6 +37,7 @@ __all__ = [
     "bad_input",
     "invalid",
     "one_line",
+    "operator_name",
     "wrap",
 ]
 
@@ -47,6 +49,14 @@ TEXT_WIDTH = 79
 def one_line(text: object) -> str:
     """``text`` with every run of whitespace, newlines included, as one space."""
     return " ".join(str(text).split())
+
+
+def operator_name() -> str:
+    """Who ran a command, for the audit log: the system account, as far as it is known."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
 
 
 def invalid(message: str) -> CommandError:

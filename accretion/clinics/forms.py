@@ -1,7 +1,12 @@
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from accretion.clinics.models import Clinic
 from accretion.clinics.roles import ROLES
+
+PHONE = re.compile(r"[+]?[0-9 ().-]+")
 
 
 class AddMemberForm(forms.Form):
@@ -41,3 +46,26 @@ class ChangeRoleForm(forms.Form):
 
 class SwitchClinicForm(forms.Form):
     clinic = forms.IntegerField()
+
+
+class ClinicDetailsForm(forms.ModelForm):
+    """The clinic's name and the phone number printed on patients' handouts, consent and questionnaire pages."""
+
+    class Meta:
+        model = Clinic
+        fields = ["name", "phone"]
+        labels = {"name": "Clinic name", "phone": "Phone for patients"}
+        help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
+                               "e.g. +1 (555) 010-0100."}
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("The clinic needs a name.")
+        return name
+
+    def clean_phone(self):
+        phone = " ".join(self.cleaned_data["phone"].split())
+        if phone and (not PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 7):
+            raise forms.ValidationError("A phone number: digits, spaces, +, -, ( ) and dots, at least 7 digits.")
+        return phone

@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "practice.manage": ("Record training, equipment and kit lots; recall a lot", frozenset({CLINIC_ADMIN})),
     "protocol.manage": ("Set the clinic's protocols: screening thresholds, aftercare, procedure, responder thresholds",
                         frozenset({CLINIC_ADMIN})),
+    "clinic.manage": ("Edit the clinic's name and phone; open the clinic's settings", frozenset({CLINIC_ADMIN})),
     "members.manage": ("Add staff to the clinic and change their roles", frozenset({CLINIC_ADMIN})),
     "audit.view": ("Read the clinic's audit log", frozenset({CLINIC_ADMIN, AUDITOR})),
 }

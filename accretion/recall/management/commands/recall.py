@@ -6,7 +6,6 @@ audit row for each clinic whose patients it lists (when it lists none, one
 row for the --clinic clinic, or without a clinic), then prints the rows.
 """
 
-import getpass
 import json
 from itertools import groupby
 
@@ -15,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accretion.audit.log import Action, record
-from accretion.cli.base import OneLineUsage, invalid
+from accretion.cli.base import OneLineUsage, invalid, operator_name
 from accretion.clinics.models import Clinic, slug_validator
 from accretion.recall import services
 
@@ -58,13 +57,6 @@ def render_text(lot: str, rows: list[services.RecallRow]) -> list[str]:
     return lines
 
 
-def _operator() -> str:
-    try:
-        return f"{getpass.getuser()} (command line)"
-    except (KeyError, OSError):
-        return "command line"
-
-
 class Command(OneLineUsage, BaseCommand):
     help = (
         "List every procedure whose PRP preparation used a kit of lot LOT: patient, contact, date, "
@@ -105,7 +97,7 @@ class Command(OneLineUsage, BaseCommand):
         for row in rows:
             by_clinic.setdefault(row.clinic, []).append(row)
         clinics = {c.slug: c for c in Clinic.objects.filter(slug__in=by_clinic)} if by_clinic else {}
-        operator = _operator()
+        operator = operator_name()
         with transaction.atomic():
             if not by_clinic:
                 self._audit_row(lot, [], scope, output, operator)
