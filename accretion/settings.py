@@ -123,6 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -190,6 +191,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accretion Portal <no-reply@l
 SMS_BACKEND = env_str("SMS_BACKEND", "accretion.outcomes.sms.ConsoleSMSBackend")
 # The address patients reach the portal at, for links in reminders.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+PASSWORD_RESET_TIMEOUT = 24 * 3600  # a forgotten-password link works once, for a day
 # The key of the pseudonymous codes in the de-identified export: kept apart from SECRET_KEY, so that rotating
 # SECRET_KEY keeps codes stable between exports and holding SECRET_KEY does not reverse them.
 EXPORT_PSEUDONYM_KEY = env_str("EXPORT_PSEUDONYM_KEY") or SECRET_KEY

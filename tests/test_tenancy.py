@@ -26,6 +26,11 @@ PUBLIC = {
     "",
     "accounts/login/",
     "accounts/logout/",
+    "accounts/password/",  # signed-in users only: one's own password
+    "accounts/password-reset/",
+    "accounts/password-reset/sent/",
+    "accounts/reset/<uidb64>/<token>/",
+    "accounts/reset/done/",
     "clinic/switch/",  # signed-in users only; it checks membership itself
     "health/",
     "api/v1/",

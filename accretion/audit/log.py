@@ -5,7 +5,9 @@ from django.db import models
 from accretion.audit.chain import append
 from accretion.audit.models import Action, AuditEvent
 
-__all__ = ["Action", "record", "client_address"]
+__all__ = ["NO_CLINIC", "Action", "record", "client_address"]
+
+NO_CLINIC = object()  # `record(..., clinic=NO_CLINIC)`: an account's own event, of no clinic, even within one
 
 
 def client_address(request) -> str | None:
@@ -31,7 +33,9 @@ def record(
         user = getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
-    if clinic is None and request is not None:
+    if clinic is NO_CLINIC:
+        clinic = None
+    elif clinic is None and request is not None:
         clinic = getattr(request, "clinic", None)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower

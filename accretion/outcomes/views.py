@@ -1,10 +1,10 @@
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accretion import languages
+from accretion.ratelimit import over_limit
 from accretion.audit.log import Action, client_address, record
 from accretion.clinical.errors import FieldError
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object, requires
@@ -47,12 +47,7 @@ def _t(key, language, **values):
 
 
 def _rate_limited(request) -> bool:
-    key = f"outcomes-form:{client_address(request)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # the counter expired between add and incr
-        return False
+    return over_limit(f"outcomes-form:{client_address(request)}", RATE_LIMIT, 60)
 
 
 def patient_form(request, token):
