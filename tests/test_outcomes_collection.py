@@ -96,7 +96,9 @@ def test_patient_answers_in_spanish_saves_partially_then_submits(signed):
         reuse = client.post(url(t), {**answers, "nrs__nrs": "9"})
         assert "ya fueron respondidas" in reuse.content.decode()
         assert QuestionnaireResponse.objects.get(task=t, instrument="nrs").answers == {"nrs": 4}
-    assert AuditEvent.objects.filter(object_type="outcomes.questionnairetask", patient_id=signed.patient_id).count() == 2
+    rows = AuditEvent.objects.filter(object_type="outcomes.questionnairetask", patient_id=signed.patient_id)
+    assert rows.exclude(action="view").count() == 2  # the partial save and the submission
+    assert rows.filter(action="view").count() == 2  # the two times the open form was shown
 
 
 def test_answers_outside_the_scale_are_refused_at_the_field(signed):
@@ -198,3 +200,21 @@ def test_planning_schedules_the_baseline(staff, clinics, make_patient):
     baseline = QuestionnaireTask.objects.get(patient=patient)
     assert baseline.time_point == "baseline" and baseline.closes_on.isoformat() == planned
     assert baseline.instruments == ["nrs", "ndi", "baseline"]
+
+
+def test_opening_the_patient_link_is_audited_with_its_address(signed):
+    t = task(signed, "2w")
+    with at(date(2026, 12, 10)):
+        assert Client(REMOTE_ADDR="203.0.113.7").get(url(t)).status_code == 200
+    row = AuditEvent.objects.get(action="view", object_type="outcomes.questionnairetask", object_id=str(t.pk))
+    assert (row.user_id, row.clinic_id, row.patient_id) == (None, signed.clinic_id, signed.patient_id)
+    assert row.client_address == "203.0.113.7" and row.detail == {"via": "patient_link"}
+
+
+def test_only_roles_that_send_links_see_them_on_the_procedure(signed, staff, clinics):
+    with at(date(2026, 12, 10)):
+        link = url(task(signed, "2w"))
+        for role, shown in [("front_desk", True), ("nurse", True), ("prep_tech", False), ("auditor", False),
+                            ("clinic_admin", False)]:
+            page = signed_in(staff[("north", role)], clinics["north"]).get(f"/procedures/{signed.pk}/")
+            assert (link in page.content.decode()) is shown, role

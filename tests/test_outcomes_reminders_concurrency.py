@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accretion.audit.chain import verify
+from accretion.audit.models import AuditEvent
 from accretion.outcomes import services
 from accretion.outcomes.models import QuestionnaireTask, Reminder
 from accretion.outcomes.reminders import due_tasks, remind, send_due
@@ -94,6 +95,11 @@ def test_a_failed_channel_is_retried_next_run_and_the_other_is_not_sent_again(op
     assert task.reminders_sent == 1
     assert sorted((r.number, r.channel) for r in Reminder.objects.all()) == [(1, "email"), (1, "sms")]
     assert send_due().tasks == 0  # and then nothing more today
+
+    # One audit row per message that went out, never for the refused one.
+    rows = AuditEvent.objects.filter(action="export", object_type="outcomes.questionnairetask", object_id=str(task.pk))
+    assert sorted(row.detail["channel"] for row in rows) == ["email", "sms"]
+    assert {row.patient_id for row in rows} == {task.patient_id}
 
 
 def database_url() -> str:

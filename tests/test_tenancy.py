@@ -229,3 +229,35 @@ def test_anonymous_pages_redirect_to_sign_in_and_api_answers_401(world):
         else:
             response = client.get(url)
             assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), route
+
+
+# Parameters that name a patient's record: a page reached with one shows patient data.
+PATIENT_RECORD_PARAMETERS = {"patient_id", "screening_id", "procedure_id", "consent_id", "task_id", "event_id",
+                             "injection_id"}
+
+
+@pytest.mark.django_db
+def test_every_page_and_api_read_of_a_patients_record_is_audited(world, clinics, staff):
+    """A GET that shows a patient's record (200) writes an audit row naming that patient."""
+    from accretion.audit.models import AuditEvent
+
+    north, patient = clinics["north"], world["patient"]
+    checked, silent = [], []
+    for route, methods, permission in operations():
+        if permission is None or not set(PARAM.findall(route)) & PATIENT_RECORD_PARAMETERS:
+            continue
+        if methods and "get" not in methods:
+            continue
+        is_api = route.startswith("api/")
+        user = staff[("north", _role_with(permission))]
+        client = api_client(user, north) if is_api else signed_in(user, north)
+        last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        response = client.get(fill(route, world))
+        if response.status_code != 200:
+            continue  # a form that only posts, a redirect, a refusal: nothing shown
+        rows = AuditEvent.objects.filter(id__gt=last)
+        if not rows.filter(patient_id=patient.pk).exists():
+            silent.append(route)
+        checked.append(route)
+    assert silent == [], f"pages that show a patient's record without an audit row: {silent}"
+    assert len(checked) >= 12, checked

@@ -40,8 +40,8 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        if patient_id is None:
-            patient_id = getattr(obj, "patient_id", None)
+        if patient_id is None:  # the patient the row is about: the object itself, or the patient it belongs to
+            patient_id = obj.pk if obj._meta.label_lower == "patients.patient" else getattr(obj, "patient_id", None)
     return append(
         AuditEvent(
             user_id=user.pk if user else None,

@@ -10,7 +10,7 @@ PHONE = re.compile(r"[+]?[0-9 ().-]+")
 
 
 class AddMemberForm(forms.Form):
-    email = forms.EmailField(help_text="The staff member signs in with this address.")
+    email = forms.EmailField(max_length=150, help_text="The staff member signs in with this address.")  # the user name
     role = forms.ChoiceField(choices=ROLES)
     password = forms.CharField(
         required=False,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -44,9 +44,13 @@ def switch_clinic(request):
 def member_list(request):
     form = AddMemberForm(request.POST or None, clinic=request.clinic)
     if request.method == "POST" and form.is_valid():
-        _add_member(request, form.cleaned_data)
-        messages.success(request, f"{form.cleaned_data['email']} was added as {form.cleaned_data['role']}.")
-        return redirect("members")
+        try:
+            _add_member(request, form.cleaned_data)
+        except IntegrityError:  # the same person added twice at once: the other request won
+            form.add_error("email", "This person was added a moment ago; see the list below.")
+        else:
+            messages.success(request, f"{form.cleaned_data['email']} was added as {form.cleaned_data['role']}.")
+            return redirect("members")
     members = clinic_objects(request, Membership).select_related("user").order_by("user__username")
     return render(
         request,

@@ -86,9 +86,10 @@ def decode_signature(data_url: str, strokes: str) -> bytes:
     prefix = "data:image/png;base64,"
     try:
         drawn = json.loads(strokes or "[]")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason: no signature
         drawn = []
-    if not isinstance(drawn, list) or not any(isinstance(s, dict) and len(s.get("points", [])) >= 2 for s in drawn):
+    if not isinstance(drawn, list) or not any(
+            isinstance(s, dict) and isinstance(s.get("points"), list) and len(s["points"]) >= 2 for s in drawn):
         raise Refused("Please sign in the box.", field="signature")
     if not data_url.startswith(prefix):
         raise Refused("The signature could not be read; clear it and sign again.", field="signature")
@@ -131,6 +132,7 @@ def sign_consent(request, procedure, *, language: str, shown_sha256: str, sectio
 
 def withdraw(request, consent: Consent, reason: str) -> ConsentWithdrawal:
     with transaction.atomic():
+        Consent.objects.select_for_update().filter(pk=consent.pk).first()  # two withdrawals at once: one waits
         if ConsentWithdrawal.objects.filter(consent=consent).exists():
             raise Refused("This consent was already withdrawn.")
         withdrawal = ConsentWithdrawal.objects.create(consent=consent, reason=reason.strip(), recorded_by=request.user,

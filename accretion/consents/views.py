@@ -42,6 +42,7 @@ def estimate_new(request, procedure_id):
             return redirect("procedures:detail", procedure_id=procedure.pk)
     context = {"form": form, "procedure": procedure, "patient": procedure.patient,
                "has_prices": PriceList.objects.filter(clinic=request.clinic).exists()}
+    record(request, Action.VIEW, procedure, purpose="estimate")  # the page shows the patient and procedure
     return render(request, "consents/estimate.html", context, status=400 if form.errors else 200)
 
 
@@ -92,6 +93,7 @@ def consent_sign(request, procedure_id):
         "education_label": texts.pick(texts.UI["education"], language).format(version=education["version"]),
         "confirmed": set(form.data.getlist("sections")) if form.is_bound else set(),
     }
+    record(request, Action.VIEW, procedure, purpose="consent", language=language)  # the document names the patient
     return render(request, "consents/sign.html", context, status=400 if form.errors else 200)
 
 

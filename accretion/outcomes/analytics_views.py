@@ -99,13 +99,13 @@ def report_pdf(request):
     if filters is None:
         return _wrong_dates(request, form)
     report = _report(request, filters)
-    record(request, Action.EXPORT, object_type="outcomes.report", filters=filters.to_dict(),
-           procedures=report.procedures, format="pdf")
     context = {"report": report, "plots": plots.render_all(report) if report.has_data else {},
                "clinic": request.clinic, "generated_at": timezone.localtime(), "too_few": analytics.TOO_FEW,
                "grade_headings": analytics.GRADE_HEADINGS, "user": request.user,
                "rules": responder_rules(request.clinic), "pdf": True}
     data = render_pdf("outcomes/analytics_pdf.html", context, request=request)
+    record(request, Action.EXPORT, object_type="outcomes.report", filters=filters.to_dict(),
+           procedures=report.procedures, format="pdf")  # once the report exists
     return pdf_response(data, f"outcomes-{request.clinic.slug}-{timezone.localdate():%Y-%m-%d}.pdf")
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accretion.audit.log import Action, record
 from accretion.clinical import aftercare
 from accretion.outcomes import questionnaires, summary
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
@@ -48,6 +49,7 @@ def load_demo(clinic, members: dict, patients: list, today) -> int:
             placement_rate=Decimal(rng.choice(["1.00", "1.00", "1.00", "0.50"])),
             billing_code="0232T", billing_units=1,
             aftercare_plan=aftercare.plan(day, clinic.get_aftercare_protocol()).to_dict())
+        record(None, Action.CREATE, procedure, clinic=clinic, source="demo", status=procedure.status)
         for item in aftercare.plan(day, clinic.get_aftercare_protocol()).follow_ups:
             FollowUp.objects.create(clinic=clinic, procedure=procedure, key=item.key, due=item.due)
         _answer(procedure, [schedule_baseline(procedure), *schedule_follow_ups(procedure)], rng, today)

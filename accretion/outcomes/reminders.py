@@ -113,10 +113,11 @@ def _send(task, *, number, previous) -> tuple[int, int]:
             failed[channel] = one_line(f"{type(error).__name__}: {error}")
             continue
         sent[channel] += 1
+        # The patient's contact and link left the portal on this channel: one row per message that went out.
+        record(None, Action.EXPORT, task, patient_id=task.patient_id, clinic=task.clinic, reminder=number,
+               channel=channel)
     if failed:
         # Give the step back so that the next run retries it; the channels that went out keep their rows
         # and are not sent again.
         QuestionnaireTask.objects.filter(pk=task.pk, reminders_sent=number).update(reminders_sent=previous)
-    record(None, Action.EXPORT, task, patient_id=task.patient_id, clinic=task.clinic, reminder=number,
-           channels=[c for c, n in sent.items() if n], **({"failed": failed} if failed else {}))
     return Sent(sent["email"], sent["sms"], failed)

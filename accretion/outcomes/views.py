@@ -71,6 +71,9 @@ def patient_form(request, token):
         message = _t({"completed": "already_submitted"}.get(state, state), language, date=date)
         return render(request, "outcomes/patient_message.html", {"message": message, "language": language,
                                                                  "task": task}, status=status)
+    if request.method != "POST":
+        # Whoever holds the link reads the saved answers: recorded, with the address it came from.
+        record(request, Action.VIEW, task, clinic=task.clinic, via="patient_link")
     return _questionnaire(request, task, language, mode=Mode.PATIENT_LINK, template="outcomes/patient_form.html")
 
 
@@ -111,6 +114,8 @@ def staff_entry(request, task_id):
     if state != "open":
         messages.error(request, f"This questionnaire is {state.replace('_', ' ')}; answers cannot be entered now.")
         return redirect("procedures:detail", procedure_id=task.procedure_id)
+    if request.method != "POST":
+        record(request, Action.VIEW, task, purpose="staff_entry")  # the patient's name, phone and answers
     mode = Mode.IN_PERSON if request.POST.get("mode") == Mode.IN_PERSON else Mode.PHONE
     language = languages.pick(request.GET.get("lang"), task.patient.preferred_language)
     response = _questionnaire(request, task, language, mode=mode, template="outcomes/staff_entry.html",

@@ -23,8 +23,11 @@ class PlanProcedureForm(forms.ModelForm):
 
     def clean_planned_date(self):
         day = self.cleaned_data["planned_date"]
-        if day < timezone.localdate():
+        today = timezone.localdate()
+        if day < today:
             raise forms.ValidationError("A planned procedure cannot be in the past.")
+        if day > today + timedelta(days=PLAN_AHEAD_DAYS):
+            raise forms.ValidationError("Plan a procedure at most two years ahead.")
         return day
 
     def clean(self):
@@ -176,6 +179,8 @@ def _between(low, high, message):
     return check
 
 
+DICOM_VALUE_MAX = 200
+PLAN_AHEAD_DAYS = 731
 DICOM_FIELDS = ("Modality", "StudyDate", "StudyTime", "Manufacturer", "ManufacturerModelName", "BodyPartExamined",
                 "KVP", "ExposureTime", "XRayTubeCurrent", "ImageAndFluoroscopyAreaDoseProduct")
 
@@ -183,21 +188,29 @@ DICOM_FIELDS = ("Modality", "StudyDate", "StudyTime", "Manufacturer", "Manufactu
 def read_dicom_headers(upload) -> dict:
     """A few technical headers of a DICOM image (pydicom), as text; unreadable files are refused."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
     try:
         dataset = pydicom.dcmread(upload, stop_before_pixels=True)
-    except (InvalidDicomError, ValueError, OSError, EOFError) as error:
+        values = {name: dataset.get(name) for name in DICOM_FIELDS}  # decoding a value can fail too
+        headers = {name: str(value) for name, value in values.items() if value not in (None, "")}
+    except Exception as error:  # noqa: BLE001 - InvalidDicomError, or whatever a malformed element raises
         raise forms.ValidationError(f"The DICOM file could not be read ({type(error).__name__}).") from None
     finally:
         upload.seek(0)
-    return {name: str(dataset.get(name)) for name in DICOM_FIELDS if dataset.get(name) not in (None, "")}
+    # Text from the file goes into a JSON column: no NUL (PostgreSQL refuses it), no runaway lengths.
+    return {name: text.replace("\x00", "")[:DICOM_VALUE_MAX] for name, text in headers.items()}
 
 
 class CompleteForm(VersionForm):
     injected_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                  format="%Y-%m-%dT%H:%M"),
                                       label="Time of injection")
+
+    def clean_injected_at(self):
+        injected = self.cleaned_data["injected_at"]
+        if injected > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError("The time of the injection cannot be in the future.")
+        return injected
 
 
 class SignForm(VersionForm):

@@ -4,6 +4,10 @@ A planned procedure carries what the cost estimate, the consent and the
 aftercare handout need: date, region, targets, levels and kits.
 """
 
+import re
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -184,6 +188,14 @@ class Guidance(models.TextChoices):
     ULTRASOUND = "ultrasound", "Ultrasound"
 
 
+def injection_image_path(injection, filename: str) -> str:
+    """Where an uploaded image is stored: a random name with the file's own extension (a patient's name in a
+    scanner's file name never reaches the disk, and no name is too long for the column)."""
+    extension = Path(filename).suffix.lower()
+    extension = extension if re.fullmatch(r"\.[a-z0-9]{1,5}", extension) else ""
+    return f"injections/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
 class Injection(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="injections")
     target = models.CharField(max_length=30, choices=list(TARGET_LABELS.items()))
@@ -196,7 +208,7 @@ class Injection(models.Model):
     screening_time_s = models.DecimalField("fluoroscopy time (s)", max_digits=7, decimal_places=1, null=True, blank=True)
     dose_area_product = models.DecimalField("dose-area product (Gy·cm²)", max_digits=8, decimal_places=2, null=True,
                                             blank=True)
-    image = models.FileField(upload_to="injections/%Y/%m/", null=True, blank=True)
+    image = models.FileField(upload_to=injection_image_path, null=True, blank=True)
     dicom_headers = models.JSONField(default=dict, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)

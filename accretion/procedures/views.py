@@ -29,6 +29,7 @@ def plan_procedure(request, patient_id):
             outcomes.schedule_baseline(procedure)
         messages.success(request, "Procedure planned. Next: the cost estimate and the consent.")
         return redirect("procedures:detail", procedure_id=procedure.pk)
+    record(request, Action.VIEW, patient, purpose="plan_procedure")
     return render(request, "procedures/plan.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)
 
 

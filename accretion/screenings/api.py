@@ -6,7 +6,7 @@ OpenAPI description of the body is generated from the same code lists.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Body, Router, Schema
@@ -17,6 +17,7 @@ from accretion.api import ERRORS, FieldErrors, can
 from accretion.audit.log import Action, record
 from accretion.clinical import screening as rules
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object
+from accretion.patients.api import NO_NUL
 from accretion.patients.models import Patient
 from accretion.screenings import services
 from accretion.screenings.models import Screening
@@ -85,7 +86,9 @@ class ScreeningOut(Schema):
 
 class ReviewIn(Schema):
     outcome: Literal["proceed", "do_not_proceed"]
-    reasons: dict[str, str] = Field(description="A reason for every review finding, by code")
+    reasons: dict[Annotated[str, Field(max_length=60, pattern=NO_NUL)],
+                  Annotated[str, Field(max_length=2000, pattern=NO_NUL)]] = Field(
+        description="A reason for every review finding, by code (at most 2,000 characters each)")
 
 
 def _decide(request, payload) -> tuple[dict, rules.Decision]:

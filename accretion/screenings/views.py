@@ -33,6 +33,7 @@ def _intake_page(request, patient, screening=None):
             messages.error(request, str(closed))
             return redirect("screenings:detail", screening_id=screening.pk)
     status = 400 if form.errors else 200
+    record(request, Action.VIEW, screening or patient, purpose="screening_intake")  # the page shows the record
     context = {"form": form, "patient": patient, "screening": screening}
     return render(request, "screenings/intake.html", context, status=status)
 

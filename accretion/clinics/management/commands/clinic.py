@@ -24,6 +24,8 @@ from accretion.clinics.forms import ClinicDetailsForm
 from accretion.clinics.models import Clinic, Membership, slug_validator
 from accretion.clinics.roles import CLINIC_ADMIN
 
+USERNAME_MAX = 150  # Django's user name column
+
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:60] + "…")
@@ -72,6 +74,8 @@ class Command(OneLineUsage, BaseCommand):
             validate_email(email)
         except ValidationError:
             raise invalid(f"--admin: {_shown(admin)} is not an e-mail address") from None
+        if len(email) > USERNAME_MAX:
+            raise invalid(f"--admin: at most {USERNAME_MAX} characters (it is the user name to sign in with)")
         user = get_user_model().objects.filter(username=email).first()
         password = None
         if user is None:
