@@ -33,5 +33,6 @@ urlpatterns = [
     path("learn/", include("accretion.education.urls")),
     path("audit/", audit_log, name="audit"),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("accretion.interop.urls")),
     path("health/", health, name="health"),
 ]

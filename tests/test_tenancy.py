@@ -37,6 +37,7 @@ PUBLIC = {
     "api/v1/docs",
     "api/v1/openapi.json",
     "api/v1/auth/token",
+    "fhir/r4/metadata",  # the FHIR CapabilityStatement: what the server can do, no patient data
 }
 
 # How to find an object of clinic `north` for each URL parameter.
@@ -51,6 +52,7 @@ OBJECT_PARAMETERS = {
     "task_id": lambda world: world["task"].pk,
     "event_id": lambda world: world["event"].pk,
     "injection_id": lambda world: world["injection"].pk,
+    "organization_id": lambda world: world["patient"].clinic_id,
 }
 
 # A body that passes the schema, for operations whose schema is checked before the object is looked up.
@@ -226,6 +228,10 @@ def test_anonymous_pages_redirect_to_sign_in_and_api_answers_401(world):
                 response = call(client, method, url, True)
                 assert response.status_code == 401, (route, method)
                 assert response.json()["errors"][0]["field"] == "Authorization"
+        elif route.startswith("fhir/"):  # a FHIR client is told, in FHIR, to authenticate
+            response = client.get(url)
+            assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer", route
+            assert response.json()["issue"][0]["code"] == "login"
         else:
             response = client.get(url)
             assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), route
