@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accretion.recall",
     "accretion.outcomes",
     "accretion.adverse_events",
+    "accretion.interop",
     "accretion.cli",
 ]
 

@@ -133,3 +133,42 @@ def test_bad_clinic_input_is_one_line_and_exit_2(env, tmp_path, args, message):
     assert message in result.stderr and result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         assert db.execute("select count(*) from clinics_clinic").fetchone()[0] == 1
+
+
+def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
+    import json
+
+    from fhir.resources.R4B.organization import Organization
+    from fhir.resources.R4B.patient import Patient
+    from fhir.resources.R4B.procedure import Procedure
+
+    assert run("migrate", "-v0", env=env).returncode == 0
+    assert run("demo", env=env).returncode == 0
+    out = tmp_path / "export"
+    result = run("fhir-export", "--clinic", "north", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "FHIR export of north" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    models = {"Organization": Organization, "Patient": Patient, "Procedure": Procedure}
+    counts = {}
+    for item in manifest["output"]:
+        lines = (out / item["url"]).read_text(encoding="utf-8").splitlines()
+        assert len(lines) == item["count"]
+        for line in lines:
+            models[item["type"]].model_validate_json(line)
+        counts[item["type"]] = item["count"]
+    assert counts == {"Organization": 1, "Patient": 30, "Procedure": 27}  # 24 signed, 3 planned for today
+    assert not list(out.glob("*.partial"))
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
+        detail = db.execute("select detail from audit_auditevent where object_type = 'interop.fhir_export'").fetchone()
+    assert json.loads(detail[0])["counts"] == counts
+    assert run("audit", "verify", env=env).returncode == 0
+
+    again = run("fhir-export", "--clinic", "north", str(out), env=env)
+    assert again.returncode == 2 and "holds an export already" in again.stderr
+    (tmp_path / "a-file").write_text("x")
+    for args, message in ([["--clinic", "nowhere", str(tmp_path / "x")], "no clinic with the slug 'nowhere'"],
+                          [["--clinic", "north", str(tmp_path / "a-file")], "is a file, not a folder"],
+                          [[str(tmp_path / "y")], "the following arguments are required: --clinic"]):
+        failed = run("fhir-export", *args, env=env)
+        assert failed.returncode == 2 and message in failed.stderr and failed.stderr.count("\n") == 1, failed.stderr
