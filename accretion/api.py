@@ -7,12 +7,13 @@ Every error answers `{"detail": "...", "errors": [{"field": ..., "message": ...}
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import Field
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import NO_CLINIC, Action, record
 from accretion.clinics.models import ApiToken, Membership
 from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import activate_for_api
@@ -120,6 +121,8 @@ class TokenIn(Schema):
     username: str = Field(max_length=150, pattern=r"^[^\x00]*$")
     password: str = Field(max_length=256, pattern=r"^[^\x00]*$")
     clinic: str | None = Field(None, max_length=40, pattern=r"^[^\x00]*$", description="Clinic slug; default: your first clinic")
+    code: str | None = Field(None, max_length=6, pattern=r"^[0-9]{6}$",
+                             description="The 6-digit code of your authenticator app, when two-factor sign-in is on")
 
 
 class TokenOut(Schema):
@@ -146,6 +149,15 @@ def issue_token(request, payload: TokenIn):
         membership = memberships.first()
         if membership is None:
             raise FieldErrors({"clinic": ["This account belongs to no clinic."]}, status=403, detail="No clinic.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and membership.clinic.require_two_factor:
+        raise FieldErrors({"code": [f"{membership.clinic.name} requires two-factor sign-in: set it up in the portal "
+                                    "first (/accounts/two-factor/)."]}, status=403, detail="Two-factor sign-in needed.")
+    if device is not None and not (payload.code and device.verify_token(payload.code)):
+        record(request, Action.LOGIN_FAILED, user=user, clinic=NO_CLINIC, username=user.get_username(),
+               reason="two-factor code", via="api")
+        raise FieldErrors({"code": ["Send the 6-digit code of your authenticator app."]}, status=401,
+                          detail="Two-factor code missing or wrong.")
     token, raw = ApiToken.issue(user, membership.clinic, hours=settings.API_TOKEN_HOURS)
     record(request, Action.TOKEN_ISSUED, token, user=user, clinic=membership.clinic)
     return {"token": raw, "clinic": membership.clinic.slug, "role": membership.role, "expires_at": token.expires_at.isoformat()}

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accretion.clinics",
     "accretion.audit",
     "accretion.patients",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -193,6 +196,7 @@ SMS_BACKEND = env_str("SMS_BACKEND", "accretion.outcomes.sms.ConsoleSMSBackend")
 # The address patients reach the portal at, for links in reminders.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 PASSWORD_RESET_TIMEOUT = 24 * 3600  # a forgotten-password link works once, for a day
+OTP_TOTP_ISSUER = "Accretion Portal"  # what the authenticator app shows next to the codes
 # The key of the pseudonymous codes in the de-identified export: kept apart from SECRET_KEY, so that rotating
 # SECRET_KEY keeps codes stable between exports and holding SECRET_KEY does not reverse them.
 EXPORT_PSEUDONYM_KEY = env_str("EXPORT_PSEUDONYM_KEY") or SECRET_KEY

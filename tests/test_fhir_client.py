@@ -27,7 +27,7 @@ def test_fhirclient_reads_the_capabilities_a_patient_and_searches(live_server, c
 
     patient = Patient.read(str(rosa.pk), smart.server)
     assert patient.name[0].family == "Parra" and patient.birthDate.isostring == "1961-03-09"
-    found = Patient.where(struct={"identifier": "N-17"}).perform_resources(smart.server)
+    found = list(Patient.where(struct={"identifier": "N-17"}).perform_resources_iter(smart.server))
     assert [p.id for p in found] == [str(rosa.pk)]
-    procedures = FhirProcedure.where(struct={"patient": str(rosa.pk)}).perform_resources(smart.server)
+    procedures = list(FhirProcedure.where(struct={"patient": str(rosa.pk)}).perform_resources_iter(smart.server))
     assert [p.status for p in procedures] == ["preparation"]

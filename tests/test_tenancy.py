@@ -27,6 +27,8 @@ PUBLIC = {
     "accounts/login/",
     "accounts/logout/",
     "accounts/password/",  # signed-in users only: one's own password
+    "accounts/two-factor/",  # signed-in users only: one's own authenticator app
+    "accounts/two-factor/verify/",  # the code step of signing in
     "accounts/password-reset/",
     "accounts/password-reset/sent/",
     "accounts/reset/<uidb64>/<token>/",

@@ -45,6 +45,7 @@ class Action(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Changed password"
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Asked for a password reset link"
     PASSWORD_RESET = "password_reset", "Reset password by e-mail link"
+    TWO_FACTOR_CHANGE = "two_factor_change", "Turned two-factor sign-in on or off"
 
 
 class AuditEvent(models.Model):

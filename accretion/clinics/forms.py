@@ -53,7 +53,7 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone"]
+        fields = ["name", "phone", "require_two_factor"]
         labels = {"name": "Clinic name", "phone": "Phone for patients"}
         help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
                                "e.g. +1 (555) 010-0100."}

@@ -30,6 +30,9 @@ class Clinic(models.Model):
     # The outcome registry's responder thresholds with their sources, whole
     # (accretion.clinical.instruments.ResponderThresholds.to_dict); empty = the published defaults.
     outcome_protocol = models.JSONField(default=dict, blank=True)
+    require_two_factor = models.BooleanField(
+        "require two-factor sign-in", default=False,
+        help_text="Every member signs in with a code from an authenticator app as well as the password.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -7,6 +7,7 @@ deep inside a workflow.
 """
 
 from django.contrib import messages
+from django_otp import user_has_device
 from django.shortcuts import redirect, render
 
 from accretion.audit.log import Action, record
@@ -39,6 +40,10 @@ def _summary(clinic) -> dict:
 def clinic_settings(request):
     clinic = request.clinic
     form = ClinicDetailsForm(request.POST or None, instance=clinic)
+    if (request.method == "POST" and form.is_valid() and form.cleaned_data["require_two_factor"]
+            and "require_two_factor" in form.changed_data and not user_has_device(request.user)):
+        form.add_error("require_two_factor", "Turn on two-factor sign-in for yourself first (Two-factor, at the "
+                                             "top of the page), so that you are not locked out.")
     if request.method == "POST" and form.is_valid():
         changed = form.changed_data
         if changed:

@@ -11,11 +11,12 @@
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 
 from accretion.clinics.models import Membership
 from accretion.clinics.roles import PERMISSIONS, role_has
@@ -110,6 +111,10 @@ def requires(permission: str):
                 return redirect_to_login(request.get_full_path())
             if request.clinic is None or not role_has(request.role, permission):
                 raise PermissionDenied(permission)
+            if request.clinic.require_two_factor and not request.user.is_verified():
+                # The clinic requires two-factor sign-in: set it up (or sign in again with the code) first.
+                messages.warning(request, f"{request.clinic.name} requires two-factor sign-in. Set it up to go on.")
+                return redirect("two-factor")
             return view(request, *args, **kwargs)
 
         wrapped.required_permission = permission

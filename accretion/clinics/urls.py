@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accretion.clinics import password_views, views
+from accretion.clinics import password_views, two_factor, views
 from accretion.clinics.settings_views import clinic_settings
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", two_factor.SignIn.as_view(), name="login"),
+    path("accounts/two-factor/", two_factor.setup, name="two-factor"),
+    path("accounts/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", password_views.PasswordChange.as_view(), name="password-change"),
     path("accounts/password-reset/", password_views.PasswordReset.as_view(), name="password-reset"),

@@ -45,3 +45,32 @@ def test_a_nurse_who_forgot_the_password_sets_a_new_one_and_changes_it_later(liv
     shot(page, "72-change-password")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("Your password was changed.")).to_be_visible()
+
+
+def test_a_physician_turns_on_two_factor_and_signs_in_with_a_code(live_server, browser, staff, sign_in, shot):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.test_two_factor import code_for, unthrottle
+
+    page = browser.new_page()
+    sign_in(page, "physician@north.test", PASSWORD)
+    page.get_by_role("link", name="Two-factor").click()
+    qr = page.get_by_role("img", name="QR code for the authenticator app")
+    expect(qr).to_be_visible()
+    page.wait_for_function("document.querySelector('figure.qr img').complete")
+    assert qr.evaluate("img => img.naturalWidth") > 100  # drawn, not a broken image
+    shot(page, "73-two-factor-setup")
+    device = TOTPDevice.objects.get(user=staff[("north", "physician")], confirmed=False)
+    page.get_by_label("6-digit code").fill(code_for(device))
+    page.get_by_role("button", name="Turn two-factor sign-in on").click()
+    expect(page.get_by_text("Two-factor sign-in is on")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "physician@north.test", PASSWORD)
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    shot(page, "74-two-factor-code")
+    device.refresh_from_db()
+    unthrottle(device)
+    page.get_by_label("6-digit code").fill(code_for(device, offset_steps=1))  # the next code: not used yet
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()

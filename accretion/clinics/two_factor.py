@@ -1,0 +1,159 @@
+"""Two-factor sign-in with an authenticator app (TOTP, django-otp).
+
+* Anyone may turn it on at `/accounts/two-factor/`: scan the QR code (or type
+  the key), confirm with a code. Turning it off asks for a current code.
+* Signing in with a confirmed device is two steps: the password (the sign-in
+  form, locked out as before after repeated failures), then the 6-digit code
+  at `/accounts/two-factor/verify/`; only then is the person signed in. Wrong
+  codes slow down (django-otp's throttling) and are audited as failed
+  sign-ins; after five the password has to be given again.
+* A clinic may require it (`Clinic.require_two_factor`, on the Settings
+  page): its members are then sent to set it up before any of its pages
+  opens (`requires` checks `two_factor_missing`).
+
+Every change is audited on the account, as passwords are.
+"""
+
+import base64
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accretion.audit.log import NO_CLINIC, Action, record
+
+PENDING = "two_factor_pending"  # session: the user whose password was right, waiting for the code
+MOST_WRONG_CODES = 5
+DEVICE_NAME = "Authenticator app"
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label="6-digit code", min_length=6, max_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
+                                                         "pattern": "[0-9]{6}", "autofocus": True}))
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise forms.ValidationError("The code is 6 digits.")
+        return code
+
+
+def confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def two_factor_missing(request) -> bool:
+    """The active clinic requires two-factor sign-in and this session has not passed it."""
+    clinic = getattr(request, "clinic", None)
+    return bool(clinic and clinic.require_two_factor and not request.user.is_verified())
+
+
+class SignIn(auth_views.LoginView):
+    """The password step; with a confirmed device, the code step follows before the session is signed in."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not user_has_device(user):
+            return super().form_valid(form)
+        self.request.session[PENDING] = {"user": user.pk, "backend": user.backend, "wrong": 0,
+                                         "next": self.get_success_url()}
+        return redirect("two-factor-verify")
+
+
+def verify(request):
+    """The code step of signing in."""
+    pending = request.session.get(PENDING)
+    user = get_user_model().objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
+    device = confirmed_device(user) if user else None
+    if device is None:
+        request.session.pop(PENDING, None)
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            request.session.pop(PENDING, None)
+            user.backend = pending["backend"]
+            login(request, user)  # audited as a sign-in (clinics/signals.py)
+            otp_login(request, device)
+            target = pending.get("next") or reverse("home")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("home")
+            return redirect(target)
+        pending["wrong"] += 1
+        request.session[PENDING] = pending
+        record(request, Action.LOGIN_FAILED, user=user, clinic=NO_CLINIC, username=user.get_username(),
+               reason="two-factor code")
+        if pending["wrong"] >= MOST_WRONG_CODES:
+            request.session.pop(PENDING, None)
+            messages.error(request, "Too many wrong codes. Sign in again with your password.")
+            return redirect("login")
+        form.add_error("code", _wrong(device))
+    return render(request, "registration/two_factor_verify.html", {"form": form, "username": user.get_username()},
+                  status=400 if form.errors else 200)
+
+
+def _wrong(device: TOTPDevice, hint: str = "") -> str:
+    """Why a code was refused: wrong or expired, or tried again too soon after a wrong one (throttled)."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return "Too many wrong codes in a row: wait a few seconds, then enter the code your app shows now."
+    return " ".join(filter(None, ["That code is not right, or it has expired.", hint,
+                                  "Enter the code your app shows now."]))
+
+
+def _qr(url: str) -> str:
+    """The otpauth URL as a QR code, an SVG data: URI (the pages' CSP allows data: images, no inline SVG styles)."""
+    return segno.make(url, error="m").svg_data_uri(scale=5, border=2)
+
+
+def _grouped(device: TOTPDevice) -> str:
+    key = base64.b32encode(device.bin_key).decode()
+    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
+
+
+@login_required
+def setup(request):
+    """Turn two-factor sign-in on (scan, confirm with a code) or off (confirm with a code)."""
+    user = request.user
+    device = confirmed_device(user)
+    form = CodeForm(request.POST or None)
+    if device is not None:
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["code"]):
+                if getattr(request, "clinic", None) and request.clinic.require_two_factor:
+                    messages.error(request, f"{request.clinic.name} requires two-factor sign-in; it stays on.")
+                    return redirect("two-factor")
+                TOTPDevice.objects.filter(user=user).delete()
+                record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=False)
+                messages.success(request, "Two-factor sign-in is off.")
+                return redirect("two-factor")
+            form.add_error("code", _wrong(device))
+        return render(request, "registration/two_factor.html", {"form": form, "enabled": True},
+                      status=400 if form.errors else 200)
+    pending, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": DEVICE_NAME})
+    if request.method == "POST" and form.is_valid():
+        if pending.verify_token(form.cleaned_data["code"]):
+            pending.confirmed = True
+            pending.save(update_fields=["confirmed"])
+            otp_login(request, pending)
+            record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=True)
+            messages.success(request, "Two-factor sign-in is on. From now on, signing in asks for a code.")
+            return redirect("home")
+        form.add_error("code", _wrong(pending, "Check that the app shows Accretion Portal and that the time on "
+                                               "your phone is correct."))
+    context = {"form": form, "enabled": False, "qr": _qr(pending.config_url), "key": _grouped(pending),
+               "required": bool(getattr(request, "clinic", None) and request.clinic.require_two_factor)}
+    return render(request, "registration/two_factor.html", context, status=400 if form.errors else 200)
+

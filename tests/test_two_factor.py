@@ -1,0 +1,165 @@
+"""Two-factor sign-in with an authenticator app: set up, sign in in two steps, clinic policy, API, operator reset."""
+
+import re
+import time
+from base64 import b32decode
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accretion.audit.models import AuditEvent
+from accretion.clinics.models import Clinic
+from tests.conftest import signed_in
+
+PASSWORD = "correct horse battery"  # tests/conftest.py's staff
+
+
+def code_for(device: TOTPDevice, offset_steps: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():06d}"
+
+
+def unthrottle(device: TOTPDevice) -> None:
+    """A person waits a few seconds after a wrong code; a test resets django-otp's delay instead."""
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    device.refresh_from_db()
+
+
+def enrolled(user) -> TOTPDevice:
+    key = "3132333435363738393031323334353637383930"
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True, key=key)
+
+
+def sign_in(client, username, password=PASSWORD):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_throttles():
+    cache.clear()
+
+
+def test_setting_it_up_with_the_scanned_key(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    client = signed_in(nurse, clinics["north"])
+    page = client.get("/accounts/two-factor/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'src="data:image/svg+xml' in html
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    device = TOTPDevice.objects.get(user=nurse, confirmed=False)
+    assert b32decode(key) == device.bin_key  # the key shown is the device's
+    wrong = client.post("/accounts/two-factor/", {"code": "000000" if code_for(device) != "000000" else "111111"})
+    assert wrong.status_code == 400 and not TOTPDevice.objects.filter(user=nurse, confirmed=True).exists()
+    assert client.post("/accounts/two-factor/", {"code": "12ab56"}).status_code == 400
+    too_soon = client.post("/accounts/two-factor/", {"code": code_for(device)})
+    assert too_soon.status_code == 400 and "wait a few seconds" in too_soon.content.decode()
+    unthrottle(device)
+    done = client.post("/accounts/two-factor/", {"code": code_for(device)}, follow=True)
+    assert "Two-factor sign-in is on" in done.content.decode()
+    assert TOTPDevice.objects.filter(user=nurse, confirmed=True).count() == 1
+    row = AuditEvent.objects.get(action="two_factor_change")
+    assert row.user_id == nurse.pk and row.clinic_id is None and row.detail == {"enabled": True}
+
+
+def test_signing_in_asks_for_the_code_after_the_password(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    device = enrolled(nurse)
+    client = Client()
+    first = sign_in(client, "nurse@north.test")
+    assert first.status_code == 302 and first["Location"] == "/accounts/two-factor/verify/"
+    assert client.get("/patients/").status_code == 302  # not signed in yet
+    assert not AuditEvent.objects.filter(action="login").exists()
+    wrong = client.post("/accounts/two-factor/verify/", {"code": "999999" if code_for(device) != "999999" else "0"})
+    assert wrong.status_code == 400
+    assert AuditEvent.objects.filter(action="login_failed", detail__reason="two-factor code").count() == 1
+    unthrottle(device)
+    done = client.post("/accounts/two-factor/verify/", {"code": code_for(device)})
+    assert done.status_code == 302 and done["Location"] == "/"
+    assert client.get("/patients/").status_code == 200
+    assert AuditEvent.objects.filter(action="login", user_id=nurse.pk).count() == 1
+
+
+def test_five_wrong_codes_send_back_to_the_password(clinics, staff):
+    enrolled(staff[("north", "nurse")])
+    client = Client()
+    sign_in(client, "nurse@north.test")
+    for _ in range(5):
+        response = client.post("/accounts/two-factor/verify/", {"code": "000001"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert client.get("/accounts/two-factor/verify/").status_code == 302  # nothing pending any more
+
+
+def test_the_code_step_cannot_be_reached_without_the_password(db):
+    response = Client().get("/accounts/two-factor/verify/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_a_clinic_that_requires_it_sends_members_to_set_it_up(clinics, staff):
+    north = clinics["north"]
+    Clinic.objects.filter(pk=north.pk).update(require_two_factor=True)
+    client = Client()
+    sign_in(client, "nurse@north.test")
+    response = client.get("/patients/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/two-factor/"
+    assert client.get("/accounts/two-factor/").status_code == 200  # the way out is open
+    device = TOTPDevice.objects.get(user=staff[("north", "nurse")], confirmed=False)
+    client.post("/accounts/two-factor/", {"code": code_for(device)})
+    assert client.get("/patients/").status_code == 200  # verified in this session
+    south = signed_in(staff[("south", "nurse")], clinics["south"])
+    assert south.get("/patients/").status_code == 200  # another clinic's policy is its own
+
+
+def test_the_admin_cannot_require_it_before_having_it(clinics, staff):
+    admin_user = staff[("north", "clinic_admin")]
+    admin = signed_in(admin_user, clinics["north"])
+    data = {"name": "North Spine", "phone": "", "require_two_factor": "on"}
+    refused = admin.post("/clinic/", data)
+    assert refused.status_code == 400 and "for yourself first" in refused.content.decode()
+    device = TOTPDevice.objects.create(user=admin_user, name="Authenticator app", confirmed=False)
+    admin.post("/accounts/two-factor/", {"code": code_for(device)})
+    assert admin.post("/clinic/", data).status_code == 302
+    assert Clinic.objects.get(pk=clinics["north"].pk).require_two_factor
+
+
+def test_turning_it_off_needs_a_code_and_the_clinics_consent(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    device = enrolled(nurse)
+    client = signed_in(nurse, clinics["north"])
+    assert client.post("/accounts/two-factor/", {"code": "000001"}).status_code == 400
+    unthrottle(device)
+    Clinic.objects.filter(pk=clinics["north"].pk).update(require_two_factor=True)
+    kept = client.post("/accounts/two-factor/", {"code": code_for(device)}, follow=True)
+    assert "requires two-factor sign-in; it stays on" in kept.content.decode()
+    assert TOTPDevice.objects.filter(user=nurse).exists()
+
+
+def test_api_tokens_need_the_code_too(clinics, staff):
+    device = enrolled(staff[("north", "physician")])
+    client = Client()
+    body = {"username": "physician@north.test", "password": PASSWORD}
+    missing = client.post("/api/v1/auth/token", body, content_type="application/json")
+    assert missing.status_code == 401 and missing.json()["errors"][0]["field"] == "code"
+    ok = client.post("/api/v1/auth/token", {**body, "code": code_for(device)}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["token"]
+    Clinic.objects.filter(pk=clinics["north"].pk).update(require_two_factor=True)
+    refused = client.post("/api/v1/auth/token", {"username": "nurse@north.test", "password": PASSWORD},
+                          content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "code"
+
+
+def test_an_operator_turns_it_off_after_a_lost_phone(clinics, staff):
+
+    nurse = staff[("north", "nurse")]
+    enrolled(nurse)
+    call_command("two-factor", "off", "Nurse@North.test", stdout=open("/dev/null", "w"))
+    assert not TOTPDevice.objects.filter(user=nurse).exists()
+    assert AuditEvent.objects.get(action="two_factor_change").detail["enabled"] is False
+    with pytest.raises(CommandError) as error:
+        call_command("two-factor", "off", "nobody@example.org")
+    assert "no account 'nobody@example.org'" in str(error.value)
