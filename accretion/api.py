@@ -17,6 +17,7 @@ from accretion.audit.log import NO_CLINIC, Action, record
 from accretion.clinics.models import ApiToken, Membership
 from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import activate_for_api
+from accretion.clinics.two_factor import token_allowed
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file", "payload", "filters"}
 
@@ -55,6 +56,9 @@ class BearerToken(HttpBearer):
             return None
         if not activate_for_api(request, api_token.user, api_token.clinic):
             return None
+        if not token_allowed(api_token.user, api_token.clinic):
+            raise HttpError(403, f"{api_token.clinic.name} requires two-factor sign-in: set it up in the portal, "
+                                 "then ask for a new token with your code.")
         if self.permission and not role_has(request.role, self.permission):
             raise HttpError(403, f"Your role ({request.role}) may not do this ({self.permission}).")
         return api_token

@@ -159,6 +159,7 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
         counts[item["type"]] = item["count"]
     assert counts == {"Organization": 1, "Patient": 30, "Procedure": 27}  # 24 signed, 3 planned for today
     assert not list(out.glob("*.partial"))
+    assert {path.stat().st_mode & 0o777 for path in out.iterdir()} == {0o600}  # patient data: the owner only
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         detail = db.execute("select detail from audit_auditevent where object_type = 'interop.fhir_export'").fetchone()
     assert json.loads(detail[0])["counts"] == counts

@@ -78,6 +78,7 @@ def test_read_a_patient_audited_and_only_in_its_clinic(north, clinics, staff, re
     assert row.patient_id == records["rosa"].pk and row.detail == {"via": "fhir"}
 
     for path in (f"/fhir/r4/Patient/{records['other'].pk}", "/fhir/r4/Patient/abc", "/fhir/r4/Patient/99999999",
+                 "/fhir/r4/Patient/%C2%B2", "/fhir/r4/Organization/%C2%B2",
                  f"/fhir/r4/Procedure/{records['signed'].pk}x", f"/fhir/r4/Organization/{clinics['south'].pk}"):
         missing = client.get(path)
         assert missing.status_code == 404, path
@@ -133,6 +134,8 @@ def test_search_procedures_of_a_patient(north, staff, records):
     ({"_offset": "x"}, 400, "_offset"),
     ({"family": "Par\x00ra"}, 400, "family"),
     ({"_id": "abc"}, 404, "_id"),
+    ({"_id": "\u00b2"}, 404, "_id"),  # a superscript two: a digit to str.isdigit(), not to int()
+    ({"_count": "\u0661\u0662"}, 400, "_count"),  # Arabic-Indic digits are not a count here
 ])
 def test_bad_searches_answer_an_operation_outcome_naming_the_parameter(north, staff, records, query, status,
                                                                       expression):

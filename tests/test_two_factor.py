@@ -41,8 +41,9 @@ def sign_in(client, username, password=PASSWORD):
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_throttles():
+def _no_leftover_throttles(settings):
     cache.clear()
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a wrong code holds the next one back for a minute, even on a slow run
 
 
 def test_setting_it_up_with_the_scanned_key(clinics, staff):
@@ -163,3 +164,79 @@ def test_an_operator_turns_it_off_after_a_lost_phone(clinics, staff):
     with pytest.raises(CommandError) as error:
         call_command("two-factor", "off", "nobody@example.org")
     assert "no account 'nobody@example.org'" in str(error.value)
+
+
+def test_a_session_opened_before_the_app_was_set_up_must_sign_in_again(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    stolen = Client()
+    sign_in(stolen, "nurse@north.test")  # the password alone, while the account had no app
+    assert stolen.get("/patients/").status_code == 200
+    enrolled(nurse)
+    response = stolen.get("/patients/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert stolen.get("/patients/").status_code == 302  # signed out
+
+
+def test_the_code_must_follow_the_password_within_five_minutes(clinics, staff):
+    import time_machine
+
+    device = enrolled(staff[("north", "nurse")])
+    client = Client()
+    sign_in(client, "nurse@north.test")
+    with time_machine.travel(time.time() + 301, tick=False):
+        response = client.post("/accounts/two-factor/verify/", {"code": code_for(device)})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_two_pending_devices_from_two_open_pages_are_no_error(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    for _ in range(2):
+        TOTPDevice.objects.create(user=nurse, name="Authenticator app", confirmed=False)
+    client = signed_in(nurse, clinics["north"])
+    assert client.get("/accounts/two-factor/").status_code == 200
+    device = TOTPDevice.objects.filter(user=nurse, confirmed=False).order_by("pk").first()
+    assert client.post("/accounts/two-factor/", {"code": code_for(device)}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=nurse).values_list("confirmed", flat=True)) == [True]
+
+
+def test_any_clinic_that_requires_it_keeps_it_on(clinics, staff):
+    from accretion.clinics.models import Membership
+
+    nurse = staff[("north", "nurse")]
+    Membership.objects.create(user=nurse, clinic=clinics["south"], role="nurse")
+    Clinic.objects.filter(pk=clinics["south"].pk).update(require_two_factor=True)
+    device = enrolled(nurse)
+    client = Client()
+    sign_in(client, "nurse@north.test")
+    client.post("/accounts/two-factor/verify/", {"code": code_for(device)})
+    unthrottle(device)
+    kept = client.post("/accounts/two-factor/", {"code": code_for(device, offset_steps=1)}, follow=True)
+    assert "South Spine requires two-factor sign-in; it stays on." in kept.content.decode()
+    assert TOTPDevice.objects.filter(user=nurse, confirmed=True).exists()
+
+
+def test_fhir_and_api_honour_the_clinics_requirement(clinics, staff):
+    from accretion.clinics.models import ApiToken
+
+    north = clinics["north"]
+    _, raw = ApiToken.issue(staff[("north", "nurse")], north, hours=1)  # issued before the clinic required it
+    session = Client()
+    sign_in(session, "nurse@north.test")
+    Clinic.objects.filter(pk=north.pk).update(require_two_factor=True)
+    token = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert token.get("/api/v1/patients").status_code == 403
+    fhir = token.get("/fhir/r4/Patient")
+    assert fhir.status_code == 403 and fhir.json()["issue"][0]["code"] == "security"
+    by_session = session.get("/fhir/r4/Patient")
+    assert by_session.status_code == 403 and by_session.json()["issue"][0]["code"] == "security"
+
+
+def test_setting_it_up_ends_the_accounts_api_tokens(clinics, staff):
+    from accretion.clinics.models import ApiToken
+
+    nurse = staff[("north", "nurse")]
+    ApiToken.issue(nurse, clinics["north"], hours=1)
+    client = signed_in(nurse, clinics["north"])
+    client.get("/accounts/two-factor/")
+    client.post("/accounts/two-factor/", {"code": code_for(TOTPDevice.objects.get(user=nurse))})
+    assert not ApiToken.objects.filter(user=nurse).exists()

@@ -12,6 +12,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -111,8 +112,14 @@ def requires(permission: str):
                 return redirect_to_login(request.get_full_path())
             if request.clinic is None or not role_has(request.role, permission):
                 raise PermissionDenied(permission)
-            if request.clinic.require_two_factor and not request.user.is_verified():
-                # The clinic requires two-factor sign-in: set it up (or sign in again with the code) first.
+            from accretion.clinics.two_factor import session_problem
+
+            problem = session_problem(request)
+            if problem == "code":  # a session opened on the password alone before the app was set up
+                logout(request)
+                messages.warning(request, "Sign in again: your account now asks for a code from your app.")
+                return redirect_to_login(request.get_full_path())
+            if problem == "setup":
                 messages.warning(request, f"{request.clinic.name} requires two-factor sign-in. Set it up to go on.")
                 return redirect("two-factor")
             return view(request, *args, **kwargs)

@@ -15,6 +15,7 @@ Every change is audited on the account, as passwords are.
 """
 
 import base64
+import time
 
 import segno
 from django import forms
@@ -30,8 +31,10 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accretion.audit.log import NO_CLINIC, Action, record
+from accretion.clinics.models import ApiToken
 
 PENDING = "two_factor_pending"  # session: the user whose password was right, waiting for the code
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
 MOST_WRONG_CODES = 5
 DEVICE_NAME = "Authenticator app"
 
@@ -52,10 +55,29 @@ def confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def two_factor_missing(request) -> bool:
-    """The active clinic requires two-factor sign-in and this session has not passed it."""
+def _verified(request) -> bool:
+    check = getattr(request.user, "is_verified", None)  # set by OTPMiddleware on session requests
+    return bool(check and check())
+
+
+def session_problem(request) -> str | None:
+    """Why this signed-in session may not open the clinic's records, or None when it may.
+
+    "code": the account has an authenticator app but this session never gave a code (it was opened with the
+    password before the app was set up): sign in again. "setup": the active clinic requires two-factor
+    sign-in and the account has no app yet.
+    """
+    if _verified(request):
+        return None
+    if user_has_device(request.user):
+        return "code"
     clinic = getattr(request, "clinic", None)
-    return bool(clinic and clinic.require_two_factor and not request.user.is_verified())
+    return "setup" if clinic is not None and clinic.require_two_factor else None
+
+
+def token_allowed(user, clinic) -> bool:
+    """A bearer token of `clinic` still answers: the clinic does not require two-factor, or the account has it."""
+    return not clinic.require_two_factor or user_has_device(user)
 
 
 class SignIn(auth_views.LoginView):
@@ -68,7 +90,8 @@ class SignIn(auth_views.LoginView):
         if not user_has_device(user):
             return super().form_valid(form)
         self.request.session[PENDING] = {"user": user.pk, "backend": user.backend, "wrong": 0,
-                                         "next": self.get_success_url()}
+                                         "next": self.get_success_url(), "at": time.time(),
+                                         "hash": user.get_session_auth_hash()}
         return redirect("two-factor-verify")
 
 
@@ -77,7 +100,11 @@ def verify(request):
     pending = request.session.get(PENDING)
     user = get_user_model().objects.filter(pk=(pending or {}).get("user"), is_active=True).first()
     device = confirmed_device(user) if user else None
-    if device is None:
+    stale = (pending is not None and (time.time() - pending.get("at", 0) > PENDING_SECONDS
+                                      or (user is not None and pending.get("hash") != user.get_session_auth_hash())))
+    if stale:  # too long ago, or the password changed since: the password again
+        messages.error(request, "Please sign in again.")
+    if device is None or stale:
         request.session.pop(PENDING, None)
         return redirect("login")
     form = CodeForm(request.POST or None)
@@ -132,8 +159,9 @@ def setup(request):
     if device is not None:
         if request.method == "POST" and form.is_valid():
             if device.verify_token(form.cleaned_data["code"]):
-                if getattr(request, "clinic", None) and request.clinic.require_two_factor:
-                    messages.error(request, f"{request.clinic.name} requires two-factor sign-in; it stays on.")
+                requiring = [m.clinic.name for m in request.memberships if m.clinic.require_two_factor]
+                if requiring:
+                    messages.error(request, f"{', '.join(requiring)} requires two-factor sign-in; it stays on.")
                     return redirect("two-factor")
                 TOTPDevice.objects.filter(user=user).delete()
                 record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=False)
@@ -142,11 +170,16 @@ def setup(request):
             form.add_error("code", _wrong(device))
         return render(request, "registration/two_factor.html", {"form": form, "enabled": True},
                       status=400 if form.errors else 200)
-    pending, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": DEVICE_NAME})
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if pending is None:
+        pending = TOTPDevice.objects.create(user=user, confirmed=False, name=DEVICE_NAME)
     if request.method == "POST" and form.is_valid():
         if pending.verify_token(form.cleaned_data["code"]):
             pending.confirmed = True
             pending.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # a second page opened at once
+            ApiToken.objects.filter(user=user).delete()  # tokens issued on the password alone end here
+            request.session.cycle_key()
             otp_login(request, pending)
             record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=True)
             messages.success(request, "Two-factor sign-in is on. From now on, signing in asks for a code.")

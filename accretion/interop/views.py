@@ -12,6 +12,7 @@ like a page read (`via: "fhir"`). Errors are OperationOutcome resources with a
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from functools import wraps
 from importlib.metadata import PackageNotFoundError, version
@@ -24,6 +25,7 @@ from accretion.audit.log import Action, record
 from accretion.clinics.models import ApiToken
 from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import activate_for_api, clinic_objects
+from accretion.clinics.two_factor import session_problem, token_allowed
 from accretion.interop import fhir
 from accretion.patients.models import Patient
 from accretion.procedures.models import Procedure
@@ -33,6 +35,7 @@ DEFAULT_COUNT, MOST_COUNT = 20, 100
 PATIENT_PARAMETERS = {"_id", "identifier", "family", "birthdate"}
 PROCEDURE_PARAMETERS = {"patient"}
 PAGING = {"_count", "_offset", "_format"}
+DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 class Problem(Exception):
@@ -50,15 +53,27 @@ def _base(request) -> str:
 
 
 def _signed_in(request) -> bool:
-    """A bearer token (a system), or a signed-in member's session (a person following a link)."""
+    """A bearer token (a system), or a signed-in member's session (a person following a link).
+
+    Either way the clinic's two-factor requirement holds: a token only while its account has the app when the
+    clinic requires it, a session only once it has given the code (Problem 403 otherwise).
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         api_token = None
         if token and len(token) <= 200 and "\x00" not in token:
             api_token = ApiToken.objects.for_raw(token).select_related("user", "clinic").first()
-        return (api_token is not None and api_token.user.is_active
-                and activate_for_api(request, api_token.user, api_token.clinic))
-    return request.user.is_authenticated and getattr(request, "clinic", None) is not None
+        if not (api_token is not None and api_token.user.is_active
+                and activate_for_api(request, api_token.user, api_token.clinic)):
+            return False
+        if not token_allowed(api_token.user, api_token.clinic):
+            raise Problem(403, "security", f"{api_token.clinic.name} requires two-factor sign-in.")
+        return True
+    if not (request.user.is_authenticated and getattr(request, "clinic", None) is not None):
+        return False
+    if session_problem(request):
+        raise Problem(403, "security", "Sign in with your two-factor code first.")
+    return True
 
 
 def fhir_view(view):
@@ -95,7 +110,7 @@ def _count_offset(request) -> tuple[int, int]:
     values = []
     for name, default, low, high in (("_count", DEFAULT_COUNT, 0, MOST_COUNT), ("_offset", 0, 0, 10**9)):
         text = request.GET.get(name, str(default))
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not DIGITS.fullmatch(text) or not low <= int(text) <= high:
             raise Problem(400, "invalid", f"{name} must be a whole number from {low} to {high}.", name)
         values.append(int(text))
     return values[0], values[1]
@@ -119,7 +134,7 @@ def _search(request, queryset, build, object_type: str) -> HttpResponse:
 
 
 def _id(value: str, name: str = "_id") -> int:
-    if not value.isdigit() or len(value) > 18:
+    if not DIGITS.fullmatch(value):  # ASCII digits only: str.isdigit() also takes "²" and "١٢"
         raise Problem(404, "not-found", "No such resource.", name)
     return int(value)
 

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accretion.audit.log import NO_CLINIC, Action, record
+from accretion.audit.log import Action, record
 from accretion.cli.base import OneLineUsage, add_subcommands, invalid, operator_name
+from accretion.clinics.models import ApiToken, Membership
 
 
 class Command(OneLineUsage, BaseCommand):
@@ -27,10 +28,15 @@ class Command(OneLineUsage, BaseCommand):
         user = get_user_model().objects.filter(username=name).first() if "\x00" not in name else None
         if user is None:
             raise invalid(f"USERNAME: no account {username[:60]!r}")
-        removed, _ = TOTPDevice.objects.filter(user=user).delete()
-        if not removed:
+        had_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        TOTPDevice.objects.filter(user=user).delete()
+        if not had_app:
             self.stdout.write(f"{name} has no two-factor sign-in; nothing changed.")
             return
-        record(None, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, username=operator_name(),
-               source="command", enabled=False, member=name)
+        ApiToken.objects.filter(user=user).delete()  # issued with the lost phone's codes
+        operator = operator_name()
+        # The operator acted, on the member's account: one row in each of the member's clinics.
+        for membership in Membership.objects.filter(user=user).select_related("clinic"):
+            record(None, Action.TWO_FACTOR_CHANGE, user=None, clinic=membership.clinic, username=operator,
+                   source="command", enabled=False, member=name)
         self.stdout.write(f"Two-factor sign-in of {name} is off; they sign in with the password and set it up again.")

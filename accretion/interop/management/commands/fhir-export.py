@@ -10,6 +10,7 @@ line.
 """
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from accretion.patients.models import Patient
 from accretion.procedures.models import Procedure
 
 BATCH = 2000
+PRIVATE = 0o600
 
 
 class Command(OneLineUsage, BaseCommand):
@@ -64,7 +66,8 @@ class Command(OneLineUsage, BaseCommand):
             partial = path.with_suffix(".ndjson.partial")
             count = 0
             try:
-                with partial.open("w", encoding="utf-8") as handle:
+                with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE), "w",
+                               encoding="utf-8") as handle:  # patient data: readable by its owner only
                     for row in rows:
                         handle.write(json.dumps(build(row), ensure_ascii=False, separators=(",", ":")) + "\n")
                         count += 1
@@ -75,7 +78,9 @@ class Command(OneLineUsage, BaseCommand):
         manifest = {"transactionTime": moment.isoformat(timespec="seconds"),
                     "request": f"accretion fhir-export --clinic {chosen.slug}", "requiresAccessToken": False,
                     "output": output, "error": []}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        with os.fdopen(os.open(folder / "manifest.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE), "w",
+                       encoding="utf-8") as handle:
+            handle.write(json.dumps(manifest, indent=2) + "\n")
         record(None, Action.EXPORT, object_type="interop.fhir_export", clinic=chosen, username=operator_name(),
                source="command", format="ndjson", counts={item["type"]: item["count"] for item in output})
         counts = ", ".join(f"{item['count']:,} {item['type']}" for item in output)
