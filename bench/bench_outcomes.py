@@ -18,7 +18,10 @@ procedures), then adds with set-based SQL what the outcomes page needs:
 It then builds the outcome summary with `accretion.outcomes.summary.refresh_all`
 (the backfill, timed) and times, for the first clinic (half the registry):
 the page's aggregate queries (`accretion.outcomes.analytics.report`), the
-plots, and the whole page through Django's test client, with its query count.
+plots, and the whole page through Django's test client, with its query count;
+then the same clinic's bulk FHIR export (`accretion fhir-export`) and a clinic
+administrator saving other responder thresholds (every earlier flag
+recomputed) and the defaults again.
 The default is 100,000 procedures; `--procedures 1000000` is the large run.
 Both databases are prepared at the same time (in two processes), then
 measured one after the other, so that nothing else of the benchmark runs
@@ -439,10 +442,26 @@ def measure(args) -> dict:
         page()
     figures["page_queries"] = len(queries)
     reset_queries()
+    figures["fhir_export"] = fhir_export(clinic)
     figures["thresholds"] = change_thresholds(clinic)
     if connection.vendor == "postgresql":
         figures["plan"] = analytics.stratum_query(rows, analytics.STRATUM_QUERIES[0]).explain(analyze=True)
     return figures
+
+
+def fhir_export(clinic) -> tuple[dict, float]:
+    """`accretion fhir-export` of the clinic into a temporary folder: (resources per type, seconds)."""
+    import json
+    import tempfile
+
+    from django.core.management import call_command
+
+    with tempfile.TemporaryDirectory(prefix="accretion-bench-fhir-") as folder:
+        started = time.perf_counter()
+        call_command("fhir-export", "--clinic", clinic.slug, folder, stdout=open(os.devnull, "w"))
+        seconds = time.perf_counter() - started
+        manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    return {item["type"]: item["count"] for item in manifest["output"]}, seconds
 
 
 def change_thresholds(clinic) -> list[tuple[int, float]]:
@@ -555,6 +574,9 @@ def measure_database(args) -> int:
     print(f"  drawing the 3 plots (SVG): {figures['plots_ms']:.0f} ms (then cached until the figures change)")
     print(f"  whole page GET /outcomes/ ({figures['page_queries']} queries): median {figures['page_ms']:.0f} ms "
           f"(best {figures['page_min_ms']:.0f} ms); with the plots drawn afresh: {figures['cold_page_ms']:.0f} ms")
+    counts, export_s = figures["fhir_export"]
+    print(f"  FHIR export of the clinic (accretion fhir-export): "
+          f"{', '.join(f'{n:,} {kind}' for kind, n in counts.items())} in {export_s:.1f} s")
     (stricter, stricter_s), (back, back_s) = figures["thresholds"]
     print(f"  saving other responder thresholds (every earlier flag recomputed in the database): {stricter:,} flags "
           f"changed in {stricter_s:.1f} s; the defaults again: {back:,} in {back_s:.1f} s")

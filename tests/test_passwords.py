@@ -32,6 +32,7 @@ def test_a_user_changes_the_password_and_stays_signed_in(nurse, clinics):
     client = signed_in(nurse, clinics["north"])
     page = client.get("/accounts/password/")
     assert page.status_code == 200 and "Change your password" in page.content.decode()
+    assert "two-factor sign-in <mark class=\"status missing\">off</mark>" in page.content.decode()
     response = client.post("/accounts/password/", {"old_password": OLD, "new_password1": NEW,
                                                     "new_password2": NEW}, follow=True)
     assert response.status_code == 200 and "Your password was changed." in response.content.decode()

@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
+from django_otp import user_has_device
 
 from accretion.audit.log import NO_CLINIC, Action, client_address, record
 from accretion.ratelimit import over_limit
@@ -38,8 +39,13 @@ class _RefusedWith400:
 
 
 class PasswordChange(_RefusedWith400, auth_views.PasswordChangeView):
+    """The account page: two-factor status and the password change form."""
+
     template_name = "registration/password_change.html"
     success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "two_factor_on": user_has_device(self.request.user)}
 
     def form_valid(self, form):
         response = super().form_valid(form)

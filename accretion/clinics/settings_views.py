@@ -42,7 +42,7 @@ def clinic_settings(request):
     form = ClinicDetailsForm(request.POST or None, instance=clinic)
     if (request.method == "POST" and form.is_valid() and form.cleaned_data["require_two_factor"]
             and "require_two_factor" in form.changed_data and not user_has_device(request.user)):
-        form.add_error("require_two_factor", "Turn on two-factor sign-in for yourself first (Two-factor, at the "
+        form.add_error("require_two_factor", "Turn on two-factor sign-in for yourself first (Account, at the "
                                              "top of the page), so that you are not locked out.")
     if request.method == "POST" and form.is_valid():
         changed = form.changed_data

@@ -38,7 +38,7 @@ def test_a_nurse_who_forgot_the_password_sets_a_new_one_and_changes_it_later(liv
 
     sign_in(page, "nurse@north.test", NEW)
     expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
-    page.get_by_role("link", name="Password").click()
+    page.get_by_role("link", name="Account").click()
     page.get_by_label("Old password").fill(NEW)
     page.get_by_label(NEW_PASSWORD).fill(PASSWORD + " again")
     page.get_by_label("New password confirmation").fill(PASSWORD + " again")
@@ -54,7 +54,8 @@ def test_a_physician_turns_on_two_factor_and_signs_in_with_a_code(live_server, b
 
     page = browser.new_page()
     sign_in(page, "physician@north.test", PASSWORD)
-    page.get_by_role("link", name="Two-factor").click()
+    page.get_by_role("link", name="Account").click()
+    page.get_by_role("link", name="Two-factor sign-in").click()
     qr = page.get_by_role("img", name="QR code for the authenticator app")
     expect(qr).to_be_visible()
     page.wait_for_function("document.querySelector('figure.qr img').complete")
