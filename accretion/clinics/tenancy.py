@@ -15,7 +15,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
@@ -41,9 +42,14 @@ class ActiveClinicMiddleware:
     def __call__(self, request):
         request.clinic = request.role = request.membership = None
         request.memberships = []
+        request.has_two_factor = None  # unknown: nobody signed in
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            memberships = list(Membership.objects.filter(user=user).select_related("clinic"))
+            # Whether the account has an authenticator app rides along in the same query (two_factor.py asks).
+            app = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+            memberships = list(Membership.objects.filter(user=user).select_related("clinic")
+                               .annotate(has_two_factor=Exists(app)))
+            request.has_two_factor = memberships[0].has_two_factor if memberships else None
             _activate(request, memberships, request.session.get(SESSION_KEY))
         return self.get_response(request)
 

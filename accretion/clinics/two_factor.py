@@ -69,7 +69,8 @@ def session_problem(request) -> str | None:
     """
     if _verified(request):
         return None
-    if user_has_device(request.user):
+    has_app = getattr(request, "has_two_factor", None)  # from the clinic middleware's query, when it ran
+    if has_app if has_app is not None else user_has_device(request.user):
         return "code"
     clinic = getattr(request, "clinic", None)
     return "setup" if clinic is not None and clinic.require_two_factor else None
