@@ -16,7 +16,7 @@ from pydantic import Field
 from accretion.audit.log import NO_CLINIC, Action, record
 from accretion.clinics.models import ApiToken, Membership
 from accretion.clinics.roles import role_has
-from accretion.clinics.tenancy import activate_for_api
+from accretion.clinics.tenancy import activate_token
 from accretion.clinics.two_factor import token_allowed
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file", "payload", "filters"}
@@ -49,12 +49,8 @@ class BearerToken(HttpBearer):
         self.permission = permission
 
     def authenticate(self, request, token):
-        if not token or len(token) > 200:
-            return None
-        api_token = ApiToken.objects.for_raw(token).select_related("user", "clinic").first()
-        if api_token is None or not api_token.user.is_active:
-            return None
-        if not activate_for_api(request, api_token.user, api_token.clinic):
+        api_token = activate_token(request, token)
+        if api_token is None:
             return None
         if not token_allowed(api_token.user, api_token.clinic):
             raise HttpError(403, f"{api_token.clinic.name} requires two-factor sign-in: set it up in the portal, "

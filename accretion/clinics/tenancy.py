@@ -20,8 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from accretion.clinics.models import Membership
+from accretion.clinics.models import ApiToken, Membership
 from accretion.clinics.roles import PERMISSIONS, role_has
+from accretion.clinics.two_factor import session_problem
 
 SESSION_KEY = "active_clinic_id"
 
@@ -63,6 +64,17 @@ def activate_for_api(request, user, clinic):
     request.clinic = membership.clinic if membership else None
     request.role = membership.role if membership else None
     return membership is not None
+
+
+def activate_token(request, raw: str):
+    """The live API token `raw` of an active account that is still a member of the token's clinic, made the
+    request's user and clinic; None otherwise (the caller answers 401)."""
+    if not raw or len(raw) > 200 or "\x00" in raw:
+        return None
+    api_token = ApiToken.objects.for_raw(raw).select_related("user", "clinic").first()
+    if api_token is None or not api_token.user.is_active:
+        return None
+    return api_token if activate_for_api(request, api_token.user, api_token.clinic) else None
 
 
 def clinic_context(request):
@@ -118,8 +130,6 @@ def requires(permission: str):
                 return redirect_to_login(request.get_full_path())
             if request.clinic is None or not role_has(request.role, permission):
                 raise PermissionDenied(permission)
-            from accretion.clinics.two_factor import session_problem
-
             problem = session_problem(request)
             if problem == "code":  # a session opened on the password alone before the app was set up
                 logout(request)

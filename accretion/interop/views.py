@@ -22,9 +22,8 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from accretion.audit.log import Action, record
-from accretion.clinics.models import ApiToken
 from accretion.clinics.roles import role_has
-from accretion.clinics.tenancy import activate_for_api, clinic_objects
+from accretion.clinics.tenancy import activate_token, clinic_objects
 from accretion.clinics.two_factor import session_problem, token_allowed
 from accretion.interop import fhir
 from accretion.patients.models import Patient
@@ -60,11 +59,8 @@ def _signed_in(request) -> bool:
     """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        api_token = None
-        if token and len(token) <= 200 and "\x00" not in token:
-            api_token = ApiToken.objects.for_raw(token).select_related("user", "clinic").first()
-        if not (api_token is not None and api_token.user.is_active
-                and activate_for_api(request, api_token.user, api_token.clinic)):
+        api_token = activate_token(request, token)
+        if api_token is None:
             return False
         if not token_allowed(api_token.user, api_token.clinic):
             raise Problem(403, "security", f"{api_token.clinic.name} requires two-factor sign-in.")
