@@ -3,7 +3,12 @@
 Run: python bench/bench_screening.py [--count N] [--seed S] [--repeat R]
 
 Intakes are generated with a fixed seed and parsed before timing, so only
-decide() is measured, on one core. The best of R timed passes is reported.
+decide() is measured, on one core, with the drug-name dictionary in the path:
+medication lines are brand and generic names with strengths, routes and
+frequencies as clinics type them. The first pass reads every distinct line
+afresh (cold); the best of R passes is reported (lines read once are cached,
+as in a running portal). Reading distinct lines without the cache is timed
+too, and the dictionary's load.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from accretion.clinical import medications  # noqa: E402
+from accretion.clinical import drug_names, medication_lines  # noqa: E402
 from accretion.clinical.screening import (  # noqa: E402
     DEFAULT_PROTOCOL,
     DIAGNOSES,
@@ -32,12 +37,13 @@ from accretion.clinical.screening import (  # noqa: E402
 
 TARGET_RATE = 50_000
 
-_KNOWN_NAMES = sorted(
-    {name for drug in medications.CATALOG.values() for name in (drug.generic, *drug.brands)}
-)
-_UNKNOWN_NAMES = ["acetaminophen", "Tylenol", "metformin", "lisinopril", "sertraline",
-                  "vitamin D", "gabapentin", "omeprazole"]
-_DOSES = ["", " 5 mg", " 81mg", " 20 mg", " 2.5 mg"]
+_KNOWN_NAMES = ["Eliquis", "apixaban", "Xarelto", "warfarin sodium", "Coumadin", "Pradaxa", "Lovenox",
+                "Plavix", "clopidogrel bisulfate", "Brilinta", "Baby aspirin", "Excedrin Migraine", "Aggrenox",
+                "Advil", "Aleve", "naproxen sodium", "Mobic", "Celebrex", "Vimovo", "Medrol", "prednisone",
+                "Tylenol Extra Strength", "Percocet", "metformin ER", "lisinopril", "sertraline", "Vitamin D3",
+                "gabapentin", "omeprazole", "Lipitor"]
+_UNKNOWN_NAMES = ["eliquiss", "blood thinner", "heart pill", "turmeric"]
+_DOSES = ["", " 5 mg", " 81mg", " 20 mg BID", " 2.5 mg PO daily", " 500 mg q6h prn", " 10 mg at bedtime"]
 
 
 def _answer(rng: random.Random, yes: float = 0.05, unknown: float = 0.05) -> bool | None:
@@ -103,21 +109,38 @@ def main(argv: list[str] | None = None) -> int:
     # scripts/bench.sh passes the same arguments to every benchmark; ignore the others' options.
     args, _ = parser.parse_known_args(argv)
 
+    start = time.perf_counter()
+    drug_names.ingredients("eliquis")
+    load = time.perf_counter() - start
     intakes = make_intakes(args.count, args.seed)
+    lines = sorted({m.name for intake in intakes for m in intake.medications or ()})
+    medication_lines.read.cache_clear()
     protocol = DEFAULT_PROTOCOL
     best = float("inf")
+    passes = []
     outcomes: Counter[str] = Counter()
     for _ in range(max(1, args.repeat)):
         start = time.perf_counter()
         results = [decide(intake, protocol) for intake in intakes]
-        best = min(best, time.perf_counter() - start)
+        passes.append(time.perf_counter() - start)
+    best = min(passes)
     outcomes.update(r.decision for r in results)
+    medication_lines.read.cache_clear()
+    drug_names.ingredients.cache_clear()
+    drug_names._resolve_part.cache_clear()
+    start = time.perf_counter()
+    for line in lines:
+        medication_lines.read(line)
+    cold_lines = time.perf_counter() - start
 
     rate = args.count / best
+    print(f"drug-name dictionary ({drug_names.LIBRARY} {drug_names.library_version()}): loaded in {load:.2f} s")
     print(
         f"screening: {args.count} decisions in {best:.2f} s = {rate:,.0f} decisions/s "
-        f"(ruleset {protocol.ruleset})"
+        f"(ruleset {protocol.ruleset}; first pass, lines read afresh: {args.count / passes[0]:,.0f}/s)"
     )
+    print(f"medication lines: {len(lines):,} distinct lines read without the cache in {cold_lines:.2f} s "
+          f"= {len(lines) / cold_lines:,.0f} lines/s")
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if rate < TARGET_RATE:
         print(f"below the target of {TARGET_RATE:,} decisions/s", file=sys.stderr)

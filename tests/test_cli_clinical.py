@@ -99,9 +99,11 @@ def test_the_environment_really_has_no_database(env):
 
 def test_screen_apixaban_is_review_with_anticoagulant(env, tmp_path):
     decision = ok_json(run("screen", write(tmp_path / "intake.json", intake()), env=env))
-    assert list(decision) == ["decision", "ruleset", "findings"]
+    assert list(decision) == ["decision", "ruleset", "findings", "medications"]
+    assert decision["medications"] == [
+        {"entered": "Eliquis 5 mg", "ingredients": ["apixaban"], "classes": ["anticoagulant"], "unread": []}]
     assert decision["decision"] == "review"
-    assert decision["ruleset"] == "default-2026.1"
+    assert decision["ruleset"] == "default-2026.2"
     [finding] = decision["findings"]
     assert list(finding) == ["code", "severity", "message", "source"]
     assert finding["code"] == "ANTICOAGULANT" and finding["severity"] == "review"
@@ -113,10 +115,11 @@ def test_screen_text_is_a_readable_list(env, tmp_path):
     result = run("screen", "--text", write(tmp_path / "intake.json", intake()), env=env)
     assert result.returncode == 0 and result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[:3] == ["Decision: review", "Ruleset:  default-2026.1", "Findings: 1"]
+    assert lines[:3] == ["Decision: review", "Ruleset:  default-2026.2", "Findings: 1"]
     assert lines[4] == "1. review: ANTICOAGULANT"
     block = " ".join(line.strip() for line in lines[5:])
     assert block.startswith('Current anticoagulant: apixaban (entered as "Eliquis 5 mg"), taken regularly.')
+    assert lines[-2:] == ["Medications as read:", "- 'Eliquis 5 mg': apixaban [anticoagulant]"]
     assert "Source: clinical-reference.md §3c: ASRA 2018" in block
     assert all(len(line) <= 79 for line in lines)
     assert not result.stdout.lstrip().startswith("{")

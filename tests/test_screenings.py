@@ -77,7 +77,7 @@ def test_store_list_and_review_through_the_api(nurse_api, staff, clinics, patien
     created = post(nurse_api, f"/api/v1/patients/{patient.pk}/screenings", APIXABAN)
     assert created.status_code == 201
     body = created.json()
-    assert (body["status"], body["decision"], body["ruleset"]) == ("decided", "review", "default-2026.1")
+    assert (body["status"], body["decision"], body["ruleset"]) == ("decided", "review", "default-2026.2")
     listed = nurse_api.get(f"/api/v1/patients/{patient.pk}/screenings").json()
     assert [s["id"] for s in listed] == [body["id"]]
     # Nurses may not review; physicians must give a reason for each review finding.
@@ -193,7 +193,7 @@ def test_clinic_protocol_changes_the_ruleset_and_the_outcome(staff, clinics, pat
     assert clinics["north"].screening_protocol == {"platelet_review_below": 220}
     nurse = api_client(staff[("north", "nurse")], clinics["north"])
     body = post(nurse, "/api/v1/screening", {**APIXABAN, "medications": []}).json()
-    assert body["ruleset"].startswith("default-2026.1+") and body["decision"] == "review"
+    assert body["ruleset"].startswith("default-2026.2+") and body["decision"] == "review"
     assert [f["code"] for f in body["findings"]] == ["PLATELETS_LOW"]
     # Another clinic keeps the default.
     south = api_client(staff[("south", "nurse")], clinics["south"])
@@ -223,3 +223,62 @@ def test_patient_page_queries_do_not_grow_with_screenings(staff, clinics, patien
                                  decision="review", review_outcome="proceed", reviewed_by=staff[("north", "physician")],
                                  reviewed_at=timezone.now() - timedelta(days=1), decided_at=timezone.now())
     assert count() == one
+
+
+# --- Medications as read, and the review at the top -------------------------------
+
+
+def test_the_api_and_the_record_show_how_each_medication_line_was_read(nurse_api, patient):
+    intake = {**APIXABAN, "medications": [{"name": "Eliquis (apixaban) 5 mg PO BID"}, {"name": "Excedrin Migraine"},
+                                          {"name": "eliquiss"}]}
+    expected = [
+        {"entered": "Eliquis (apixaban) 5 mg PO BID", "ingredients": ["apixaban"], "classes": ["anticoagulant"],
+         "unread": []},
+        {"entered": "Excedrin Migraine", "ingredients": ["aspirin", "acetaminophen", "caffeine"],
+         "classes": ["antiplatelet"], "unread": []},
+        {"entered": "eliquiss", "ingredients": [], "classes": [], "unread": ["eliquiss"]},
+    ]
+    decided = post(nurse_api, "/api/v1/screening", intake).json()
+    assert decided["medications"] == expected
+    assert [f["code"] for f in decided["findings"]] == ["ANTICOAGULANT", "ANTIPLATELET", "MEDICATION_UNRECOGNIZED"]
+    stored = post(nurse_api, f"/api/v1/patients/{patient.pk}/screenings", intake).json()
+    assert stored["medications"] == expected
+    assert Screening.objects.get().medication_readings == expected
+    listed = nurse_api.get(f"/api/v1/patients/{patient.pk}/screenings").json()
+    assert listed[0]["medications"] == expected
+
+
+def test_a_line_as_clinics_type_it_is_not_eligible_without_a_physician(staff, clinics, patient):
+    nurse = signed_in(staff[("north", "nurse")], clinics["north"])
+    nurse.post(f"/patients/{patient.pk}/screenings/new/", {**FORM, "medications": "eliquis 5mg BID", "screen": "1"})
+    screening = Screening.objects.get()
+    assert screening.decision == "review" and [f["code"] for f in screening.findings] == ["ANTICOAGULANT"]
+    page = nurse.get(f"/screenings/{screening.pk}/").content.decode()
+    assert "Medications as read" in page and "eliquis 5mg BID" in page and "anticoagulant" in page
+
+
+def test_an_unread_line_goes_to_review_and_the_page_names_the_unread_words(staff, clinics, patient):
+    nurse = signed_in(staff[("north", "nurse")], clinics["north"])
+    nurse.post(f"/patients/{patient.pk}/screenings/new/", {**FORM, "medications": "Tylenol and eliquiss", "screen": "1"})
+    screening = Screening.objects.get()
+    assert screening.decision == "review"
+    assert [f["code"] for f in screening.findings] == ["MEDICATION_UNRECOGNIZED"]
+    assert "Not read: eliquiss" in nurse.get(f"/screenings/{screening.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("outcome, words", [("proceed", "to proceed"), ("do_not_proceed", "not to proceed")])
+def test_a_reviewed_screening_shows_its_review_at_the_top(staff, clinics, patient, outcome, words):
+    nurse = signed_in(staff[("north", "nurse")], clinics["north"])
+    nurse.post(f"/patients/{patient.pk}/screenings/new/", {**FORM, "screen": "1"})
+    screening = Screening.objects.get()
+    physician_user = staff[("north", "physician")]
+    physician = signed_in(physician_user, clinics["north"])
+    before = physician.get(f"/screenings/{screening.pk}/").content.decode()
+    assert "Physician review needed" in before
+    physician.post(f"/screenings/{screening.pk}/review/", {"outcome": outcome, "reason_ANTICOAGULANT": "Cardiology agrees.",
+                                                         "plan_apixaban": "continue"})
+    page = physician.get(f"/screenings/{screening.pk}/").content.decode()
+    assert "Physician review needed" not in page and "A physician must review the findings" not in page
+    head = page[: page.index("Findings")]
+    assert f"decided <strong>{words}</strong>" in head
+    assert physician_user.username in head and "Cardiology agrees." in head

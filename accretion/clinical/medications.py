@@ -1,23 +1,23 @@
-"""Drug catalog for PRP screening: name -> drug class and reference hold interval.
+"""The ingredients that matter to a spine PRP intake, their class and reference hold interval.
 
-Four classes matter for a spine PRP intake: anticoagulants and antiplatelets
-(bleeding risk at the needle), NSAIDs and systemic corticosteroids (they may
-blunt the platelet response). A name is matched after normalisation (trimmed,
-case-folded, inner whitespace collapsed); a trailing strength such as
-"Eliquis 5 mg" is tolerated. Anything else is *not* guessed: an unknown name
-stays unknown so a clinician looks at it.
+Four classes matter: anticoagulants and antiplatelets (bleeding risk at the
+needle), NSAIDs and systemic corticosteroids (they may blunt the platelet
+response). This table is the project's own, curated for PRP; it is keyed by
+generic ingredient name with its DrugBank id. Which brand or product a
+clinic's medication line names, and which ingredients that product contains,
+comes from a drug-name dictionary (``drug_names``, ``medication_lines``);
+an ingredient not in this table matters to none of the four classes.
 
 Hold intervals are references for the physician, never instructions to the
 patient. Values come from clinical-reference.md §3c. The ASRA 2018
 pain-procedure table could be read only in part, so several drugs carry proxy
-values from other contexts; those are labelled as proxies.
+values from other contexts; those are labelled as proxies, and drugs with no
+value found say so.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
@@ -33,10 +33,7 @@ __all__ = [
     "HoldReference",
     "Drug",
     "CATALOG",
-    "ALIASES",
     "normalize_name",
-    "identify",
-    "lookup",
     "drugs_in_class",
 ]
 
@@ -88,9 +85,9 @@ class HoldReference:
 
 @dataclass(frozen=True, slots=True)
 class Drug:
-    generic: str
+    generic: str  # the ingredient's generic name, as the drug-name dictionary resolves it
     drug_class: str
-    brands: tuple[str, ...]
+    drugbank_id: str
     hold: HoldReference | None = None
 
 
@@ -100,6 +97,15 @@ def _asra(summary: str) -> HoldReference:
 
 def _proxy(summary: str, source: str) -> HoldReference:
     return HoldReference(summary, source, PROXY)
+
+
+def _not_found(what: str) -> HoldReference:
+    return HoldReference(
+        f"no hold interval found for {what} in the retrieved part of the ASRA pain-procedure "
+        "table or the proxy sources",
+        "clinical-reference.md §3c",
+        NOT_FOUND,
+    )
 
 
 _NSAID_5_HALF_LIVES = _asra(
@@ -120,7 +126,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "warfarin",
         ANTICOAGULANT,
-        ("Coumadin", "Jantoven", "Marevan"),
+        "DB00682",
         _asra(
             "5 days with a normal INR before high- and intermediate-risk "
             "procedures; low-risk: no hold, shared assessment; restart after 6 h"
@@ -129,7 +135,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "acenocoumarol",
         ANTICOAGULANT,
-        ("Sintrom",),
+        "DB01418",
         _asra(
             "3 days with a normal INR before high- and intermediate-risk "
             "procedures; low-risk: no hold, shared assessment; restart after 24 h"
@@ -138,7 +144,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "apixaban",
         ANTICOAGULANT,
-        ("Eliquis",),
+        "DB06605",
         _proxy(
             "72 h before a neuraxial block; general surgery: 1 day (low bleeding "
             "risk) or 2 days (high bleeding risk)",
@@ -148,7 +154,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "rivaroxaban",
         ANTICOAGULANT,
-        ("Xarelto",),
+        "DB06228",
         _proxy(
             "72 h before a neuraxial block, restart after 6 h; general surgery: "
             "1 day (low bleeding risk) or 2 days (high bleeding risk)",
@@ -159,7 +165,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "edoxaban",
         ANTICOAGULANT,
-        ("Savaysa", "Lixiana"),
+        "DB09075",
         HoldReference(
             "no hold interval found: not in the retrieved part of the ASRA "
             "pain-procedure table, and the PAUSE protocol did not study edoxaban",
@@ -170,7 +176,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "dabigatran",
         ANTICOAGULANT,
-        ("Pradaxa",),
+        "DB14726",
         _proxy(
             "72-120 h before a neuraxial block depending on kidney function; "
             "general surgery: CrCl >=50 mL/min 1 day (low bleeding risk) or "
@@ -181,7 +187,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "enoxaparin",
         ANTICOAGULANT,
-        ("Lovenox", "Clexane"),
+        "DB01225",
         _asra(
             "prophylactic dose 12 h, therapeutic dose 24 h before procedures of "
             "any risk level; restart after 4 h (low-risk) or 12-24 h "
@@ -191,7 +197,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "dalteparin",
         ANTICOAGULANT,
-        ("Fragmin",),
+        "DB06779",
         _asra(
             "24 h before procedures of any risk level; restart after 4 h "
             "(low-risk) or 12-24 h (intermediate- or high-risk)"
@@ -200,7 +206,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "heparin",
         ANTICOAGULANT,
-        ("heparin sodium", "unfractionated heparin", "UFH"),
+        "DB01109",
         _asra(
             "IV heparin: 6 h before procedures of any risk level, restart after "
             "2 h; subcutaneous 2-3 times daily: 24 h before high-risk, 6 h before "
@@ -211,14 +217,20 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "fondaparinux",
         ANTICOAGULANT,
-        ("Arixtra",),
+        "DB00569",
         _proxy("36-42 h before a neuraxial block", _ASRA_NEURAXIAL),
     ),
+    Drug("tinzaparin", ANTICOAGULANT, "DB06822", _not_found("tinzaparin")),
+    Drug("phenprocoumon", ANTICOAGULANT, "DB00946", _not_found("phenprocoumon")),
+    Drug("betrixaban", ANTICOAGULANT, "DB12364", _not_found("betrixaban")),
+    Drug("argatroban", ANTICOAGULANT, "DB00278", _not_found("argatroban")),
+    Drug("bivalirudin", ANTICOAGULANT, "DB00006", _not_found("bivalirudin")),
+    Drug("desirudin", ANTICOAGULANT, "DB11095", _not_found("desirudin")),
     # Antiplatelets
     Drug(
         "aspirin",
         ANTIPLATELET,
-        ("Bayer", "Ecotrin", "ASA", "acetylsalicylic acid"),
+        "DB00945",
         _asra(
             "high-risk procedures: 6 days for primary prevention, shared "
             "assessment for secondary prevention; intermediate-risk: shared "
@@ -229,7 +241,7 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "clopidogrel",
         ANTIPLATELET,
-        ("Plavix",),
+        "DB00758",
         _proxy(
             "7 days before pain procedures; 5-7 days before a neuraxial block",
             "Faubel, thepainsource.com (secondary); Orthopedic Specialists of "
@@ -239,19 +251,19 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "prasugrel",
         ANTIPLATELET,
-        ("Effient", "Efient"),
+        "DB06209",
         _proxy("7-10 days before a neuraxial block", _ASRA_NEURAXIAL),
     ),
     Drug(
         "ticagrelor",
         ANTIPLATELET,
-        ("Brilinta", "Brilique"),
+        "DB08816",
         _proxy("5-7 days before a neuraxial block", _ASRA_NEURAXIAL),
     ),
     Drug(
         "dipyridamole",
         ANTIPLATELET,
-        ("Persantine", "Aggrenox"),
+        "DB00975",
         _asra(
             "2 days before high-risk procedures; no hold for intermediate- or "
             "low-risk"
@@ -260,38 +272,53 @@ _DRUGS: tuple[Drug, ...] = (
     Drug(
         "cilostazol",
         ANTIPLATELET,
-        ("Pletal",),
+        "DB01166",
         _asra(
             "2 days before high-risk procedures; no hold for intermediate- or "
             "low-risk; restart after 24 h"
         ),
     ),
+    Drug("ticlopidine", ANTIPLATELET, "DB00208", _not_found("ticlopidine")),
+    Drug("vorapaxar", ANTIPLATELET, "DB09030", _not_found("vorapaxar")),
     # NSAIDs (hold values from the same ASRA table, high-risk column)
-    Drug("ibuprofen", NSAID, ("Advil", "Motrin"), _nsaid_hold("1 day")),
-    Drug("naproxen", NSAID, ("Aleve", "Naprosyn", "Anaprox"), _nsaid_hold("4 days")),
-    Drug("diclofenac", NSAID, ("Voltaren", "Cataflam"), _nsaid_hold("1 day")),
-    Drug("meloxicam", NSAID, ("Mobic",), _nsaid_hold("4 days")),
-    Drug("celecoxib", NSAID, ("Celebrex",), _NSAID_5_HALF_LIVES),
-    Drug("ketorolac", NSAID, ("Toradol",), _nsaid_hold("1 day")),
-    Drug("indomethacin", NSAID, ("Indocin",), _nsaid_hold("2 days")),
-    Drug("etodolac", NSAID, ("Lodine",), _nsaid_hold("2 days")),
-    Drug("nabumetone", NSAID, ("Relafen",), _nsaid_hold("6 days")),
-    Drug("ketoprofen", NSAID, (), _NSAID_5_HALF_LIVES),
-    Drug("piroxicam", NSAID, ("Feldene",), _nsaid_hold("10 days")),
-    Drug("oxaprozin", NSAID, ("Daypro",), _nsaid_hold("10 days")),
+    Drug("ibuprofen", NSAID, "DB01050", _nsaid_hold("1 day")),
+    Drug("naproxen", NSAID, "DB00788", _nsaid_hold("4 days")),
+    Drug("diclofenac", NSAID, "DB00586", _nsaid_hold("1 day")),
+    Drug("meloxicam", NSAID, "DB00814", _nsaid_hold("4 days")),
+    Drug("celecoxib", NSAID, "DB00482", _NSAID_5_HALF_LIVES),
+    Drug("ketorolac", NSAID, "DB00465", _nsaid_hold("1 day")),
+    Drug("indomethacin", NSAID, "DB00328", _nsaid_hold("2 days")),
+    Drug("etodolac", NSAID, "DB00749", _nsaid_hold("2 days")),
+    Drug("nabumetone", NSAID, "DB00461", _nsaid_hold("6 days")),
+    Drug("ketoprofen", NSAID, "DB01009", _NSAID_5_HALF_LIVES),
+    Drug("piroxicam", NSAID, "DB00554", _nsaid_hold("10 days")),
+    Drug("oxaprozin", NSAID, "DB00991", _nsaid_hold("10 days")),
+    # No drug-specific value in the table: its general NSAID rule applies.
+    Drug("flurbiprofen", NSAID, "DB00712", _NSAID_5_HALF_LIVES),
+    Drug("fenoprofen", NSAID, "DB00573", _NSAID_5_HALF_LIVES),
+    Drug("mefenamic acid", NSAID, "DB00784", _NSAID_5_HALF_LIVES),
+    Drug("meclofenamate", NSAID, "DB00939", _NSAID_5_HALF_LIVES),
+    Drug("sulindac", NSAID, "DB00605", _NSAID_5_HALF_LIVES),
+    Drug("tolmetin", NSAID, "DB00500", _NSAID_5_HALF_LIVES),
+    Drug("diflunisal", NSAID, "DB00861", _NSAID_5_HALF_LIVES),
+    Drug("salsalate", NSAID, "DB01399", _NSAID_5_HALF_LIVES),
+    Drug("dexketoprofen", NSAID, "DB09214", _NSAID_5_HALF_LIVES),
+    Drug("aceclofenac", NSAID, "DB06736", _NSAID_5_HALF_LIVES),
+    Drug("lornoxicam", NSAID, "DB06725", _NSAID_5_HALF_LIVES),
+    Drug("etoricoxib", NSAID, "DB01628", _NSAID_5_HALF_LIVES),
     # Systemic corticosteroids
-    Drug("prednisone", SYSTEMIC_STEROID, ("Deltasone", "Rayos")),
-    Drug("prednisolone", SYSTEMIC_STEROID, ("Orapred", "Prelone")),
-    Drug("methylprednisolone", SYSTEMIC_STEROID, ("Medrol", "Solu-Medrol")),
-    Drug("dexamethasone", SYSTEMIC_STEROID, ("Decadron",)),
-    Drug("hydrocortisone", SYSTEMIC_STEROID, ("Cortef",)),
+    Drug("prednisone", SYSTEMIC_STEROID, "DB00635"),
+    Drug("prednisolone", SYSTEMIC_STEROID, "DB00860"),
+    Drug("methylprednisolone", SYSTEMIC_STEROID, "DB00959"),
+    Drug("dexamethasone", SYSTEMIC_STEROID, "DB01234"),
+    Drug("hydrocortisone", SYSTEMIC_STEROID, "DB00741"),
+    Drug("triamcinolone", SYSTEMIC_STEROID, "DB00620"),
+    Drug("betamethasone", SYSTEMIC_STEROID, "DB00443"),
+    Drug("cortisone", SYSTEMIC_STEROID, "DB14681"),
+    Drug("deflazacort", SYSTEMIC_STEROID, "DB11921"),
 )
-
-# Combination products: one name, several drugs. Aggrenox is dipyridamole
-# with aspirin; both are antiplatelets and both belong in the message.
-_COMBINATIONS: dict[str, tuple[str, ...]] = {
-    "aggrenox": ("dipyridamole", "aspirin"),
-}
+# Not in the table on purpose: budesonide and fluticasone (inhaled, nasal or
+# gut-acting, little systemic effect), acetaminophen (not an NSAID).
 
 
 def normalize_name(name: str) -> str:
@@ -299,51 +326,17 @@ def normalize_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-CATALOG: Mapping[str, Drug] = MappingProxyType({d.generic: d for d in _DRUGS})
-
-
-def _build_aliases() -> Mapping[str, tuple[Drug, ...]]:
-    aliases: dict[str, tuple[Drug, ...]] = {}
+def _build_catalog() -> Mapping[str, Drug]:
+    catalog: dict[str, Drug] = {}
     for drug in _DRUGS:
-        for alias in (drug.generic, *drug.brands):
-            key = normalize_name(alias)
-            if key in aliases:
-                raise ValueError(f"medication alias {alias!r} defined twice")
-            aliases[key] = (drug,)
-    for alias, generics in _COMBINATIONS.items():
-        aliases[normalize_name(alias)] = tuple(CATALOG[g] for g in generics)
-    return MappingProxyType(aliases)
+        if drug.generic in catalog:
+            raise ValueError(f"ingredient {drug.generic!r} defined twice")
+        catalog[drug.generic] = drug
+    return MappingProxyType(catalog)
 
 
-# Normalised name -> the drugs it stands for (first = the main one).
-ALIASES: Mapping[str, tuple[Drug, ...]] = _build_aliases()
-
-# A trailing strength: "eliquis 5 mg", "aspirin 81mg", "xarelto 20".
-# The name part holds no digit, so "plavix 75 mg and eliquis 5 mg" is not
-# cut down to one drug; it stays unrecognised for a clinician to read.
-_TRAILING_DOSE = re.compile(
-    r"(?P<name>[^\d]+?)\s*\d+(?:[.,]\d+)?\s*"
-    r"(?:mg|mcg|\u00b5g|\u03bcg|ug|g|iu|units?|ml)?",
-)
-
-
-@lru_cache(maxsize=4096)
-def identify(name: str) -> tuple[Drug, ...]:
-    """The drugs a medication name stands for; () when the name is unknown."""
-    key = normalize_name(name)
-    found = ALIASES.get(key)
-    if found is not None:
-        return found
-    match = _TRAILING_DOSE.fullmatch(key)
-    if match:
-        return ALIASES.get(match["name"].rstrip(), ())
-    return ()
-
-
-def lookup(name: str) -> Drug | None:
-    """The main drug a name stands for (a brand, a generic or an alias), or None."""
-    found = identify(name)
-    return found[0] if found else None
+# Generic ingredient name -> its entry.
+CATALOG: Mapping[str, Drug] = _build_catalog()
 
 
 def drugs_in_class(drug_class: str) -> tuple[Drug, ...]:

@@ -7,7 +7,8 @@ medical director); every rule's severity and source lives in ``RULES``.
 Sources refer to clinical-reference.md.
 
 Unknown is never treated as no: an unanswered safety question is a finding of
-its own, and an unrecognised medication name is listed for a clinician.
+its own, and a medication line that is not fully read as known drugs goes to
+a physician's review.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from . import medication_lines as _lines
 from . import medications as _meds
 from .errors import FieldError
 
@@ -450,7 +452,7 @@ class ScreeningProtocol:
     """Thresholds (platelets in 10^3/µL) and windows (whole days before the procedure)."""
 
     name: str = "default"
-    version: str = "2026.1"
+    version: str = "2026.2"
     platelet_contraindication_below: int | float = 100
     platelet_review_below: int | float = 150
     nsaid_window_days: int = 7
@@ -661,6 +663,14 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "clinic protocol",
     ),
     (
+        "MEDICATION_UNRECOGNIZED",
+        REVIEW,
+        "A medication line names no drug the system can identify, or has words it cannot read "
+        "as a drug or as dose, route or frequency text. Unknown is never treated as no.",
+        "clinic protocol: an unidentified medicine may be an anticoagulant or antiplatelet "
+        f"({_REF} §3c); names are read with a drug-name dictionary, never guessed",
+    ),
+    (
         "NSAID_RECENT",
         CAUTION,
         "An NSAID is taken regularly or was last taken fewer than "
@@ -689,12 +699,7 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
         f"{_REF} §4: herniation and stenosis are trial exclusions (NCT04816747); "
         "consent discussion is clinic protocol",
     ),
-    (
-        "MEDICATION_UNRECOGNIZED",
-        INFO,
-        "A medication name is not in the drug catalog, so a clinician must check it.",
-        "clinic protocol",
-    ),
+
 )
 
 
@@ -740,6 +745,7 @@ class Decision:
     decision: str  # ELIGIBLE, REVIEW or INELIGIBLE
     ruleset: str
     findings: tuple[Finding, ...] = field(default=())
+    medications: tuple[_lines.Reading, ...] = field(default=())  # each line as it was read
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -750,6 +756,7 @@ class Decision:
             "decision": self.decision,
             "ruleset": self.ruleset,
             "findings": [f.to_dict() for f in self.findings],
+            "medications": [m.to_dict() for m in self.medications],
         }
 
 
@@ -966,10 +973,18 @@ def _steroid_message(
     return " ".join(parts)
 
 
-def _unrecognized_message(names: set[str]) -> str:
+def _unread_entry(reading: _lines.Reading) -> str:
+    shown = _display(reading.entered)
+    if not reading.ingredients:
+        return shown
+    return f"{shown} (not read: {', '.join(reading.unread)})"
+
+
+def _unrecognized_message(entries: dict[str, None]) -> str:
     return (
-        f"Medication not in the drug catalog: {', '.join(sorted(names))}. A clinician "
-        "must check what it is and whether it affects bleeding or healing."
+        f"Medication not identified: {'; '.join(sorted(entries))}. A physician must check what it is "
+        "and whether it affects bleeding or healing before the procedure; misspelt names are "
+        "not guessed."
     )
 
 
@@ -1015,17 +1030,17 @@ def decide(intake: Intake, protocol: ScreeningProtocol = DEFAULT_PROTOCOL) -> De
 
     medications = intake.medications
     steroids: list[_Exposure] = []
+    readings: tuple[_lines.Reading, ...] = ()
     if medications:
         exposures: dict[str, _Exposure] = {}
-        unknown: set[str] = set()
-        for med in medications:
-            drugs = _meds.identify(med.name)
-            if not drugs:
-                unknown.add(_display(med.name))
-                continue
+        unknown: dict[str, None] = {}
+        readings = tuple(_lines.read(med.name) for med in medications)
+        for med, reading in zip(medications, readings):
+            if not reading.recognized:
+                unknown.setdefault(_unread_entry(reading), None)
             last = med.last_dose
             days = None if last is None else (procedure_date - last).days
-            for drug in drugs:
+            for drug in reading.drugs:
                 exposure = exposures.get(drug.generic)
                 if exposure is None:
                     exposures[drug.generic] = _Exposure(drug, med.name, days)
@@ -1124,4 +1139,4 @@ def decide(intake: Intake, protocol: ScreeningProtocol = DEFAULT_PROTOCOL) -> De
         outcome = REVIEW
     else:
         outcome = ELIGIBLE
-    return Decision(outcome, p.ruleset, tuple(out))
+    return Decision(outcome, p.ruleset, tuple(out), readings)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
+from accretion.clinical.screening import DEFAULT_PROTOCOL
 from accretion.clinical import aftercare
 from accretion.outcomes import questionnaires, summary
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
@@ -38,7 +39,7 @@ def load_demo(clinic, members: dict, patients: list, today) -> int:
         Screening.objects.create(
             clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible", findings=[],
             intake={"age": 55, "region": region, "diagnoses": [diagnosis], "planned_targets": ["facet_joint"]},
-            ruleset="default-2026.1", decided_at=_at(day - timedelta(days=14)))
+            ruleset=DEFAULT_PROTOCOL.ruleset, decided_at=_at(day - timedelta(days=14)))
         started = _at(day)
         procedure = Procedure.objects.create(
             clinic=clinic, patient=patient, planned_date=day, region=region, targets=["facet_joint"],

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
+from accretion.clinical.screening import DEFAULT_PROTOCOL
 from accretion.outcomes.services import schedule_baseline
 from accretion.procedures.models import Procedure, Status
 from accretion.screenings.models import Screening
@@ -39,7 +40,7 @@ def load_demo(clinic, members: dict, patients: list, today) -> int:
                 clinic=clinic, patient=patient, created_by=nurse, status="decided", decision="eligible",
                 findings=[], intake={"age": 55, "region": region, "diagnoses": ["facet_oa"],
                                      "planned_targets": targets},
-                ruleset="default-2026.1", decided_at=decided)
+                ruleset=DEFAULT_PROTOCOL.ruleset, decided_at=decided)
             record(None, Action.CREATE, screening, clinic=clinic, source="demo")
         procedure = Procedure.objects.create(
             clinic=clinic, patient=patient, planned_date=today, region=region, targets=targets, levels=levels,

@@ -63,10 +63,18 @@ class FindingOut(Schema):
     source: str
 
 
+class MedicationReadingOut(Schema):
+    entered: str = Field(description="The line as entered")
+    ingredients: list[str] = Field(description="Generic ingredients the line names, in its order")
+    classes: list[Literal["anticoagulant", "antiplatelet", "nsaid", "systemic_steroid"]]
+    unread: list[str] = Field(description="Words read neither as a drug nor as dose text; not empty = review")
+
+
 class DecisionOut(Schema):
     decision: Literal["eligible", "review", "ineligible"]
     ruleset: str
     findings: list[FindingOut]
+    medications: list[MedicationReadingOut] = Field(description="Each medication line as it was read")
 
 
 class ScreeningOut(Schema):
@@ -76,6 +84,7 @@ class ScreeningOut(Schema):
     decision: str
     ruleset: str
     findings: list[FindingOut]
+    medications: list[MedicationReadingOut] = Field(alias="medication_readings")
     intake: dict
     created_at: datetime
     decided_at: datetime | None

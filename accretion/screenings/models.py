@@ -38,6 +38,8 @@ class Screening(models.Model):
     intake = models.JSONField(default=dict, blank=True)
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     findings = models.JSONField(default=list, blank=True)
+    # What each medication line was read as when the rules ran: entered, ingredients, classes, unread.
+    medication_readings = models.JSONField(default=list, blank=True)
     ruleset = models.CharField(max_length=80, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -42,6 +42,7 @@ def store_decision(request, patient, intake: dict, decision: rules.Decision, scr
         "status": Status.DECIDED,
         "decision": decision.decision,
         "findings": [f.to_dict() for f in decision.findings],
+        "medication_readings": [m.to_dict() for m in decision.medications],
         "ruleset": decision.ruleset,
         "decided_at": now,
         "updated_at": now,

@@ -63,6 +63,10 @@ def screening_detail(request, screening_id):
     return render(request, "screenings/detail.html", _detail_context(screening, review_form))
 
 
+CLASS_LABELS = {"anticoagulant": "anticoagulant", "antiplatelet": "antiplatelet", "nsaid": "NSAID",
+                "systemic_steroid": "systemic steroid"}
+
+
 def _detail_context(screening, review_form):
     return {
         "screening": screening,
@@ -70,6 +74,8 @@ def _detail_context(screening, review_form):
         "review_form": review_form,
         "labels": LABELS,
         "intake_rows": _intake_rows(screening.intake),
+        "medication_rows": [{**m, "class_labels": [CLASS_LABELS.get(c, c) for c in m["classes"]]}
+                            for m in screening.medication_readings],
     }
 
 

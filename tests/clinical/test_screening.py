@@ -60,10 +60,10 @@ TABLE_ORDER = [
     "MALIGNANCY",
     "PREGNANCY",
     "MISSING_SAFETY_DATA",
+    "MEDICATION_UNRECOGNIZED",
     "NSAID_RECENT",
     "STEROID_RECENT",
     "STRUCTURAL_EXPECTATION",
-    "MEDICATION_UNRECOGNIZED",
 ]
 
 
@@ -125,8 +125,9 @@ def test_baseline_intake_is_eligible_with_no_findings():
     result = screen()
     assert result.decision == ELIGIBLE
     assert result.findings == ()
-    assert result.ruleset == "default-2026.1"
-    assert result.to_dict() == {"decision": "eligible", "ruleset": "default-2026.1", "findings": []}
+    assert result.ruleset == "default-2026.2"
+    assert result.to_dict() == {"decision": "eligible", "ruleset": "default-2026.2", "findings": [],
+                                "medications": []}
 
 
 def test_rules_catalog_lists_every_code_in_table_order():
@@ -137,9 +138,8 @@ def test_rules_catalog_lists_every_code_in_table_order():
 @pytest.mark.parametrize(
     "code, severity",
     [(c, CONTRAINDICATION) for c in TABLE_ORDER[:4]]
-    + [(c, REVIEW) for c in TABLE_ORDER[4:15]]
-    + [(c, CAUTION) for c in TABLE_ORDER[15:18]]
-    + [("MEDICATION_UNRECOGNIZED", INFO)],
+    + [(c, REVIEW) for c in TABLE_ORDER[4:16]]
+    + [(c, CAUTION) for c in TABLE_ORDER[16:19]],
 )
 def test_rule_severities(code, severity):
     assert RULES_BY_CODE[code].severity == severity
@@ -215,7 +215,9 @@ RULE_CASES = [
      "STRUCTURAL_EXPECTATION", ELIGIBLE),
     ("stenosis", {"diagnoses": ["facet_oa", "spinal_stenosis"]},
      "STRUCTURAL_EXPECTATION", ELIGIBLE),
-    ("unknown drug", {"medications": [med("Tylenol")]}, "MEDICATION_UNRECOGNIZED", ELIGIBLE),
+    ("unknown drug", {"medications": [med("Eliquiss")]}, "MEDICATION_UNRECOGNIZED", REVIEW),
+    ("unread word beside a known drug", {"medications": [med("Tylenol and eliquiss")]},
+     "MEDICATION_UNRECOGNIZED", REVIEW),
 ]
 
 
@@ -383,7 +385,7 @@ def test_dose_on_the_procedure_day_is_day_zero():
 
 def test_every_anticoagulant_is_named_once_in_alphabetical_order():
     result = screen(
-        medications=[med("Xarelto", 3), med("warfarin"), med("Coumadin", 10), med("Tylenol")]
+        medications=[med("Xarelto", 3), med("warfarin"), med("Coumadin", 10), med("Tylenol"), med("eliquiss")]
     )
     assert codes(result) == ["ANTICOAGULANT", "MEDICATION_UNRECOGNIZED"]
     message = finding(result, "ANTICOAGULANT").message
@@ -419,17 +421,56 @@ def test_steroid_message_combines_tablet_and_injection():
 
 
 def test_unrecognized_names_are_listed_once_each():
-    result = screen(medications=[med("Tylenol"), med("metformin 500 mg"), med("  Tylenol ")])
+    result = screen(medications=[med("Tylenol"), med("metfromin 500 mg"), med("zzyzx"), med("  zzyzx ")])
     message = finding(result, "MEDICATION_UNRECOGNIZED").message
-    assert '"Tylenol"' in message and '"metformin 500 mg"' in message
-    assert message.count("Tylenol") == 1
-    assert result.decision == ELIGIBLE
+    assert '"zzyzx"' in message and '"metfromin 500 mg"' in message
+    assert message.count("zzyzx") == 1
+    assert "Tylenol" not in message  # acetaminophen is a drug the dictionary knows
+    assert result.decision == REVIEW
 
 
 def test_unrecognized_name_is_shown_on_one_line():
-    result = screen(medications=[med("fish\noil\tcapsules")])
+    result = screen(medications=[med("zzyzx\noil\tcapsules")])
     message = finding(result, "MEDICATION_UNRECOGNIZED").message
-    assert '"fish oil capsules"' in message
+    assert '"zzyzx oil capsules"' in message
+
+
+def test_a_known_drug_of_no_class_gives_no_finding():
+    result = screen(medications=[med("Tylenol Extra Strength 500 mg"), med("lisinopril 10 mg daily"),
+                                 med("Percocet 5/325 q6h prn")])
+    assert codes(result) == [] and result.decision == ELIGIBLE
+    assert [m.classes for m in result.medications] == [(), (), ()]
+
+
+def test_the_decision_shows_how_each_line_was_read():
+    result = screen(medications=[med("Excedrin Migraine", 2), med("eliquiss")])
+    assert result.to_dict()["medications"] == [
+        {"entered": "Excedrin Migraine", "ingredients": ["aspirin", "acetaminophen", "caffeine"],
+         "classes": ["antiplatelet"], "unread": []},
+        {"entered": "eliquiss", "ingredients": [], "classes": [], "unread": ["eliquiss"]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("eliquis 5mg BID", ["ANTICOAGULANT"]),
+        ("Xarelto 20 mg daily with supper", ["ANTICOAGULANT"]),
+        ("Eliquis (apixaban) 5 mg PO BID", ["ANTICOAGULANT"]),
+        ("warfarin sodium 5 mg", ["ANTICOAGULANT"]),
+        ("clopidogrel bisulfate 75 mg", ["ANTIPLATELET"]),
+        ("Brilinta 90 mg twice a day", ["ANTIPLATELET"]),
+        ("Baby aspirin", ["ANTIPLATELET"]),
+        ("Excedrin Migraine", ["ANTIPLATELET"]),
+        ("Medrol 4 mg dose pack", ["STEROID_RECENT"]),
+        ("Tylenol Extra Strength 500 mg", []),
+    ],
+)
+def test_the_medication_lines_clinics_type(line, expected):
+    """Each of these was 'unrecognised' and eligible before names were read from the dictionary."""
+    result = screen(medications=[med(line)])
+    assert codes(result) == expected
+    assert result.decision == (REVIEW if expected and expected[0].startswith("ANTI") else ELIGIBLE)
 
 
 @pytest.mark.parametrize(
@@ -449,12 +490,17 @@ def test_unrecognized_name_is_shown_on_one_line():
         ("toradol", "NSAID_RECENT"),
         ("Decadron", "STEROID_RECENT"),
         ("medrol 4 mg", "STEROID_RECENT"),
-        ("Tylenol", "MEDICATION_UNRECOGNIZED"),
-        ("sertraline", "MEDICATION_UNRECOGNIZED"),
+        ("Eliqis", "MEDICATION_UNRECOGNIZED"),
+        ("blood thinner", "MEDICATION_UNRECOGNIZED"),
     ],
 )
 def test_brand_names_and_case(name, code):
     assert codes(screen(medications=[med(name)])) == [code]
+
+
+@pytest.mark.parametrize("name", ["Tylenol", "sertraline", "Zoloft 50 mg", "gabapentin 300 mg tid"])
+def test_known_drugs_of_no_class_give_no_finding(name):
+    assert codes(screen(medications=[med(name)])) == []
 
 
 @pytest.mark.parametrize(
@@ -553,7 +599,7 @@ def test_everything_at_once_is_ordered_by_severity_then_table():
         bleeding_disorder=True,
         platelet_count=10,
         neuro_red_flags=["myelopathy"],
-        medications=[med("Tylenol"), med("Advil"), med("Medrol"), med("Plavix"), med("Eliquis")],
+        medications=[med("Tylenoll"), med("Advil"), med("Medrol"), med("Plavix"), med("Eliquis")],
         diagnoses=["radiculopathy", "disc_herniation", "post_fusion", "disc_degeneration_severe"],
         planned_targets=["intradiscal"],
         active_malignancy=True,
@@ -806,7 +852,7 @@ def test_round_trip_of_a_full_intake():
 def test_default_protocol_values():
     assert DEFAULT_PROTOCOL.to_dict() == {
         "name": "default",
-        "version": "2026.1",
+        "version": "2026.2",
         "platelet_contraindication_below": 100,
         "platelet_review_below": 150,
         "nsaid_window_days": 7,
@@ -814,7 +860,7 @@ def test_default_protocol_values():
         "steroid_injection_window_days": 30,
         "antithrombotic_current_window_days": 30,
     }
-    assert DEFAULT_PROTOCOL.ruleset == "default-2026.1"
+    assert DEFAULT_PROTOCOL.ruleset == "default-2026.2"
 
 
 @pytest.mark.parametrize(
@@ -830,7 +876,7 @@ def test_default_protocol_values():
 )
 def test_changed_threshold_changes_the_ruleset(change):
     protocol = ScreeningProtocol(**change)
-    assert re.fullmatch(r"default-2026\.1\+[0-9a-f]{8}", protocol.ruleset)
+    assert re.fullmatch(r"default-2026\.2\+[0-9a-f]{8}", protocol.ruleset)
     assert ScreeningProtocol(**change).ruleset == protocol.ruleset  # stable
     assert screen(protocol).ruleset == protocol.ruleset
 
@@ -844,7 +890,7 @@ def test_different_parameters_give_different_hashes():
 
 def test_renamed_protocol_with_default_thresholds_has_no_hash():
     assert ScreeningProtocol(name="clinic-north", version="3").ruleset == "clinic-north-3"
-    assert ScreeningProtocol(platelet_contraindication_below=100.0).ruleset == "default-2026.1"
+    assert ScreeningProtocol(platelet_contraindication_below=100.0).ruleset == "default-2026.2"
 
 
 def test_the_hash_is_pinned():
@@ -940,9 +986,7 @@ def test_equal_thresholds_leave_no_review_band():
 # Properties
 # --------------------------------------------------------------------------
 
-_KNOWN_NAMES = sorted(
-    {n for d in medications.CATALOG.values() for n in (d.generic, *d.brands)} | {"Aggrenox"}
-)
+_KNOWN_NAMES = sorted(set(medications.CATALOG) | {"Aggrenox", "Eliquis", "Plavix", "Advil", "Medrol", "Tylenol"})
 _safe_text = st.text(
     alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
     min_size=1,
@@ -1078,7 +1122,9 @@ def test_decision_does_not_depend_on_list_order(intake, rng):
         medications=shuffled(intake.medications),
     )
     assert set(codes(decide(permuted))) == set(codes(decide(intake)))
-    assert decide(permuted) == decide(intake)  # messages too
+    assert decide(permuted).findings == decide(intake).findings  # messages too
+    # The readings follow the order of the lines as entered.
+    assert sorted(decide(permuted).medications, key=repr) == sorted(decide(intake).medications, key=repr)
 
 
 _json_values = st.recursive(
@@ -1137,4 +1183,4 @@ def test_ruleset_changes_exactly_when_parameters_change(nsaid, steroid, injectio
     del params["name"], params["version"]
     is_default = params == {k: v for k, v in DEFAULT_PROTOCOL.to_dict().items()
                             if k not in ("name", "version")}
-    assert (protocol.ruleset == "default-2026.1") == is_default
+    assert (protocol.ruleset == "default-2026.2") == is_default

@@ -11,8 +11,8 @@ def render_text(decision: Decision) -> list[str]:
     lines = [f"Decision: {decision.decision}", f"Ruleset:  {decision.ruleset}"]
     if not decision.findings:
         lines.append("Findings: none")
-        return lines
-    lines.append(f"Findings: {len(decision.findings)}")
+    else:
+        lines.append(f"Findings: {len(decision.findings)}")
     for number, finding in enumerate(decision.findings, start=1):
         lines += [
             "",
@@ -20,6 +20,13 @@ def render_text(decision: Decision) -> list[str]:
             wrap(finding.message, indent="   "),
             wrap(f"Source: {finding.source}", indent="   "),
         ]
+    if decision.medications:
+        lines += ["", "Medications as read:"]
+        for reading in decision.medications:
+            read_as = ", ".join(reading.ingredients) or "no drug identified"
+            classes = f" [{', '.join(reading.classes)}]" if reading.classes else ""
+            unread = f"; not read: {', '.join(reading.unread)}" if reading.unread else ""
+            lines.append(wrap(f"{reading.entered!r}: {read_as}{classes}{unread}", indent="  ", first="- "))
     return lines
 
 
