@@ -99,7 +99,7 @@ def test_the_environment_really_has_no_database(env):
 
 def test_screen_apixaban_is_review_with_anticoagulant(env, tmp_path):
     decision = ok_json(run("screen", write(tmp_path / "intake.json", intake()), env=env))
-    assert list(decision) == ["decision", "ruleset", "findings", "medications"]
+    assert list(decision) == ["decision", "ruleset", "findings", "medications", "antithrombotics"]
     assert decision["medications"] == [
         {"entered": "Eliquis 5 mg", "ingredients": ["apixaban"], "classes": ["anticoagulant"], "unread": []}]
     assert decision["decision"] == "review"

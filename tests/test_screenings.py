@@ -86,7 +86,10 @@ def test_store_list_and_review_through_the_api(nurse_api, staff, clinics, patien
     physician = api_client(staff[("north", "physician")], clinics["north"])
     missing = post(physician, url, {"outcome": "proceed", "reasons": {}})
     assert missing.status_code == 409 and "ANTICOAGULANT" in missing.json()["detail"]
-    done = post(physician, url, {"outcome": "proceed", "reasons": {"ANTICOAGULANT": "Held 3 days per cardiology."}})
+    no_plan = post(physician, url, {"outcome": "proceed", "reasons": {"ANTICOAGULANT": "Held 3 days per cardiology."}})
+    assert no_plan.status_code == 422 and no_plan.json()["errors"][0]["field"] == "antithrombotics.apixaban.action"
+    done = post(physician, url, {"outcome": "proceed", "reasons": {"ANTICOAGULANT": "Continue, low-risk target."},
+                                 "antithrombotics": {"apixaban": {"action": "continue"}}})
     assert done.status_code == 200 and done.json()["status"] == "reviewed"
     again = post(physician, url, {"outcome": "do_not_proceed", "reasons": {"ANTICOAGULANT": "changed my mind"}})
     assert again.status_code == 409
@@ -143,7 +146,8 @@ def test_partial_draft_then_screen_then_review_on_the_pages(staff, clinics, pati
     no_reason = physician.post(f"/screenings/{screening.pk}/review/", {"outcome": "proceed"})
     assert no_reason.status_code == 400 and no_reason.context["review_form"].errors["reason_ANTICOAGULANT"]
     ok = physician.post(f"/screenings/{screening.pk}/review/",
-                        {"outcome": "proceed", "reason_ANTICOAGULANT": "Holding apixaban 3 days, agreed with cardiology."})
+                        {"outcome": "proceed", "reason_ANTICOAGULANT": "Low-risk target, agreed with cardiology.",
+                         "plan_apixaban": "continue"})
     assert ok.status_code == 302
     timeline = physician.get(f"/patients/{patient.pk}/").content.decode()
     assert "Physician review needed" in timeline and "proceed" in timeline
@@ -282,3 +286,86 @@ def test_a_reviewed_screening_shows_its_review_at_the_top(staff, clinics, patien
     head = page[: page.index("Findings")]
     assert f"decided <strong>{words}</strong>" in head
     assert physician_user.username in head and "Cardiology agrees." in head
+
+
+# --- Holding and restarting an antithrombotic ----------------------------------------
+
+
+def _decided(staff, clinics, patient, medications="Eliquis 5 mg bid\nBaby aspirin"):
+    nurse = signed_in(staff[("north", "nurse")], clinics["north"])
+    day = (TODAY() + timedelta(days=10)).isoformat()
+    nurse.post(f"/patients/{patient.pk}/screenings/new/",
+               {**FORM, "procedure_date": day, "medications": medications, "screen": "1"})
+    return Screening.objects.get()
+
+
+def test_to_proceed_the_physician_decides_each_antithrombotic(staff, clinics, patient):
+    screening = _decided(staff, clinics, patient)
+    assert [a["generic"] for a in screening.antithrombotics] == ["apixaban", "aspirin"]
+    physician = signed_in(staff[("north", "physician")], clinics["north"])
+    page = physician.get(f"/screenings/{screening.pk}/").content.decode()
+    assert "Eliquis 5 mg bid (apixaban)" in page and 'name="restart_on_apixaban"' in page
+    day = screening.procedure_date
+    reasons = {"reason_ANTICOAGULANT": "Hold 2 days.", "reason_ANTIPLATELET": "Primary prevention, hold."}
+    # No decision for aspirin: refused beside its field, nothing stored.
+    missing = physician.post(f"/screenings/{screening.pk}/review/", {
+        **reasons, "outcome": "proceed", "plan_apixaban": "hold",
+        "last_dose_apixaban": (day - timedelta(days=3)).isoformat(),
+        "restart_on_apixaban": (day + timedelta(days=1)).isoformat()})
+    assert missing.status_code == 400
+    assert missing.context["review_form"].errors["plan_aspirin"]
+    screening.refresh_from_db()
+    assert screening.status == "decided" and screening.antithrombotic_plan == []
+    # A restart before the procedure is refused at its field.
+    early = physician.post(f"/screenings/{screening.pk}/review/", {
+        **reasons, "outcome": "proceed", "plan_apixaban": "hold", "plan_aspirin": "continue",
+        "last_dose_apixaban": (day - timedelta(days=3)).isoformat(),
+        "restart_on_apixaban": (day - timedelta(days=1)).isoformat()})
+    assert early.status_code == 400 and "before the procedure date" in early.context["review_form"].errors[
+        "restart_on_apixaban"][0]
+    ok = physician.post(f"/screenings/{screening.pk}/review/", {
+        **reasons, "outcome": "proceed", "plan_apixaban": "hold", "plan_aspirin": "continue",
+        "last_dose_apixaban": (day - timedelta(days=3)).isoformat(),
+        "restart_on_apixaban": (day + timedelta(days=1)).isoformat(),
+        "restart_note_apixaban": "if there is no bleeding"})
+    assert ok.status_code == 302
+    screening.refresh_from_db()
+    assert [(d.drug.generic, d.action, d.restart_on) for d in screening.hold_decisions()] == [
+        ("apixaban", "hold", day + timedelta(days=1)), ("aspirin", "continue", None)]
+    page = physician.get(f"/screenings/{screening.pk}/").content.decode()
+    assert f"restart on {(day + timedelta(days=1)).isoformat()}" in page and "keep taking it" in page
+    event = AuditEvent.objects.filter(action="update", object_type="screenings.screening").last()
+    assert event.detail["antithrombotics"] == {"apixaban": "hold", "aspirin": "continue"}
+
+
+def test_not_proceeding_needs_no_hold_plan(staff, clinics, patient):
+    screening = _decided(staff, clinics, patient)
+    physician = signed_in(staff[("north", "physician")], clinics["north"])
+    ok = physician.post(f"/screenings/{screening.pk}/review/", {
+        "reason_ANTICOAGULANT": "Too risky.", "reason_ANTIPLATELET": "Too risky.", "outcome": "do_not_proceed"})
+    assert ok.status_code == 302
+    screening.refresh_from_db()
+    assert screening.review_outcome == "do_not_proceed" and screening.antithrombotic_plan == []
+
+
+def test_the_api_takes_the_hold_plan_and_names_a_bad_field(staff, clinics, patient, nurse_api):
+    day = (TODAY() + timedelta(days=7)).isoformat()
+    body = post(nurse_api, f"/api/v1/patients/{patient.pk}/screenings", {**APIXABAN, "procedure_date": day}).json()
+    assert body["antithrombotics"] == [{"generic": "apixaban", "class": "anticoagulant", "entered": ["Eliquis"]}]
+    physician = api_client(staff[("north", "physician")], clinics["north"])
+    url = f"/api/v1/screenings/{body['id']}/review"
+    reasons = {"ANTICOAGULANT": "Hold."}
+    bad = post(physician, url, {"outcome": "proceed", "reasons": reasons,
+                                "antithrombotics": {"apixaban": {"action": "hold", "restart_on": day}}})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "antithrombotics.apixaban.last_dose"
+    unknown = post(physician, url, {"outcome": "proceed", "reasons": reasons,
+                                    "antithrombotics": {"warfarin": {"action": "continue"}}})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "antithrombotics.warfarin"
+    last = (TODAY() + timedelta(days=4)).isoformat()
+    ok = post(physician, url, {"outcome": "proceed", "reasons": reasons, "antithrombotics": {
+        "apixaban": {"action": "hold", "last_dose": last, "restart_note": "the day after, in the morning"}}})
+    assert ok.status_code == 200
+    assert ok.json()["antithrombotic_plan"] == [{
+        "generic": "apixaban", "class": "anticoagulant", "entered": ["Eliquis"], "action": "hold",
+        "last_dose": last, "restart_on": None, "restart_note": "the day after, in the morning"}]

@@ -5,7 +5,8 @@ All events are all-day events (DTEND is the day after the last day, as RFC
 
 * the NSAID-free days, from the injection day through ``nsaid_avoid_through``;
 * the expected soreness, from the injection day through ``soreness_expected_through``;
-* one event on each follow-up's due date.
+* one event on each follow-up's due date;
+* one event on the restart day of each anticoagulant or antiplatelet the physician held.
 
 UIDs depend only on the procedure and the item, never on the language or the
 dates, so importing the file again (after a change of date or of the clinic's
@@ -16,12 +17,14 @@ patient name: calendars are often shared or synced to other services.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from accretion.aftercare.texts import UI, code_text, follow_up_label
 from accretion.clinical.aftercare import ACETAMINOPHEN_ALTERNATIVE, AftercarePlan
+from accretion.clinical.antithrombotics import HOLD, HoldDecision
 
 PRODID = "-//Accretion Portal//Aftercare handout//EN"
 UID_DOMAIN = "aftercare.accretion-portal"
@@ -46,8 +49,9 @@ def _all_day(procedure, item, first: _dt.date, last: _dt.date, summary: str, des
     return event
 
 
-def build_calendar(procedure, plan: AftercarePlan, lang: str, clinic, *, include_soreness: bool = True) -> bytes:
-    """The ``.ics`` file (bytes) for ``plan`` in ``lang``."""
+def build_calendar(procedure, plan: AftercarePlan, lang: str, clinic, *, include_soreness: bool = True,
+                   decisions: Sequence[HoldDecision] = ()) -> bytes:
+    """The ``.ics`` file (bytes) for ``plan`` in ``lang``, with a restart day for each held blood thinner."""
     ui = UI[lang]
     stamp = timezone.now().astimezone(_dt.timezone.utc).replace(microsecond=0)
     phone = clinic.phone or ""
@@ -76,4 +80,15 @@ def build_calendar(procedure, plan: AftercarePlan, lang: str, clinic, *, include
         description = ui["cal_follow_up_text"].format(label=label, clinic=clinic.name, phone=phone).rstrip(": ")
         cal.add_component(_all_day(procedure, f"follow-up-{follow_up.key}", follow_up.due, follow_up.due,
                                    summary, description, stamp))
+    for decision in decisions:
+        if decision.action != HOLD or decision.restart_on is None:
+            continue
+        drug = decision.drug.name
+        description = ui["cal_restart_text"].format(drug=drug)
+        if decision.restart_note:
+            description += "\n\n" + ui["physician_note"].format(note=decision.restart_note)
+        description += f"\n\n{clinic.name}: {phone}" if phone else f"\n\n{clinic.name}"
+        cal.add_component(_all_day(procedure, f"restart-{decision.drug.generic.replace(' ', '-')}",
+                                   decision.restart_on, decision.restart_on, ui["cal_restart"].format(drug=drug),
+                                   description, stamp))
     return cal.to_ical()

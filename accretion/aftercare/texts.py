@@ -13,6 +13,7 @@ the server's locale, so a handout reads the same on every machine.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from typing import Any
 
 from accretion.clinical.aftercare import (
@@ -21,6 +22,7 @@ from accretion.clinical.aftercare import (
     AftercarePlan,
     parse_follow_up_key,
 )
+from accretion.clinical.antithrombotics import CONTINUE, Antithrombotic, HoldDecision
 from accretion.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, pick
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "follow_up_label",
     "code_text",
     "handout",
+    "medicine_lines",
 ]
 
 
@@ -187,6 +190,19 @@ UI: dict[str, dict[str, str]] = {
         "cal_follow_up": "Follow-up visit ({label}) – {clinic}",
         "cal_follow_up_text": "Follow-up {label} after the injection is due. Call {clinic} to book or confirm: {phone}",
         "cal_soreness_text": "Some soreness and stiffness at the injection site is expected.",
+        # Anticoagulants and antiplatelets: the reviewing physician's decisions
+        "medicines_heading": "Blood thinners",
+        "restart_on": "Restart {drug} on {date} unless told otherwise.",
+        "restart_note": "Restart {drug} as your physician told you: {note}",
+        "physician_note": "Your physician's instructions: {note}",
+        "last_dose": "Your last dose of {drug} before the injection: {date}.",
+        "keep_taking": "Keep taking {drug} as usual; it was not stopped for the injection.",
+        "ask_before_restart": "If you stopped {drug} for the injection, ask the clinic before you restart it.",
+        "ask_before_restart_any": (
+            "If you stopped a blood thinner for the injection, ask the clinic before you restart it."
+        ),
+        "cal_restart": "Restart {drug}",
+        "cal_restart_text": "Restart {drug} today unless told otherwise.",
     },
     "es": {
         "title": "Cuidados después de su inyección de PRP en la columna",
@@ -235,6 +251,22 @@ UI: dict[str, dict[str, str]] = {
             "Llame a {clinic} para programarla o confirmarla: {phone}"
         ),
         "cal_soreness_text": "Es normal sentir algo de dolor y rigidez en el sitio de la inyección.",
+        # Anticoagulantes y antiplaquetarios: lo que decidió el médico
+        "medicines_heading": "Medicamentos para diluir la sangre",
+        "restart_on": "Vuelva a tomar {drug} el {date}, salvo que le indiquen otra cosa.",
+        "restart_note": "Vuelva a tomar {drug} como le indicó su médico: {note}",
+        "physician_note": "Indicaciones de su médico: {note}",
+        "last_dose": "Su última dosis de {drug} antes de la inyección: {date}.",
+        "keep_taking": "Siga tomando {drug} como de costumbre; no se suspendió para la inyección.",
+        "ask_before_restart": (
+            "Si dejó de tomar {drug} para la inyección, consulte a la clínica antes de volver a tomarlo."
+        ),
+        "ask_before_restart_any": (
+            "Si dejó de tomar un medicamento para diluir la sangre para la inyección, consulte a la clínica "
+            "antes de volver a tomarlo."
+        ),
+        "cal_restart": "Volver a tomar {drug}",
+        "cal_restart_text": "Vuelva a tomar {drug} hoy, salvo que le indiquen otra cosa.",
     },
 }
 assert set(UI["en"]) == set(UI["es"])
@@ -247,7 +279,35 @@ def questions_line(clinic, lang: str) -> str:
     return ui["questions_no_phone"].format(clinic=clinic.name)
 
 
-def handout(plan: AftercarePlan, lang: str, clinic) -> dict[str, Any]:
+def medicine_lines(decisions: Sequence[HoldDecision], pending: Sequence[Antithrombotic], lang: str) -> list[str]:
+    """What the handout says about blood thinners: the physician's decision for each, or ask before restarting.
+
+    ``decisions`` are the reviewing physician's; ``pending`` the antithrombotics the screening found with no
+    decision recorded. With neither, one general line: never an empty section.
+    """
+    ui = UI[lang]
+    lines: list[str] = []
+    for decision in decisions:
+        drug = decision.drug.name
+        if decision.action == CONTINUE:
+            lines.append(ui["keep_taking"].format(drug=drug))
+            continue
+        if decision.restart_on is not None:
+            line = ui["restart_on"].format(drug=drug, date=format_date(decision.restart_on, lang))
+            if decision.restart_note:
+                line += " " + ui["physician_note"].format(note=decision.restart_note)
+        else:
+            line = ui["restart_note"].format(drug=drug, note=decision.restart_note)
+        lines.append(line)
+        if decision.last_dose is not None:
+            lines.append(ui["last_dose"].format(drug=drug, date=format_date(decision.last_dose, lang)))
+    decided = {d.drug.generic for d in decisions}
+    lines.extend(ui["ask_before_restart"].format(drug=d.name) for d in pending if d.generic not in decided)
+    return lines or [ui["ask_before_restart_any"]]
+
+
+def handout(plan: AftercarePlan, lang: str, clinic, decisions: Sequence[HoldDecision] = (),
+            pending: Sequence[Antithrombotic] = ()) -> dict[str, Any]:
     """Everything the handout templates show, in ``lang``, as plain strings."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown handout language {lang!r}")
@@ -298,6 +358,7 @@ def handout(plan: AftercarePlan, lang: str, clinic) -> dict[str, Any]:
         "driving_text": ui["driving_text"],
         "soaking_text": ui["soaking_text"].format(date=date(plan.no_soaking_through)),
         "warning_groups": groups,
+        "medicine_lines": medicine_lines(decisions, pending, lang),
         "follow_ups": [
             {"key": f.key, "label": follow_up_label(f.key, lang), "due": date(f.due), "due_iso": f.due.isoformat()}
             for f in plan.follow_ups

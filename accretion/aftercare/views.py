@@ -15,6 +15,7 @@ from accretion.clinical.aftercare import plan
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.pdf import pdf_response, render_pdf
 from accretion.procedures.models import Procedure
+from accretion.screenings.services import latest_screening
 
 
 def _procedure(request, procedure_id):
@@ -30,15 +31,27 @@ def handout_url(name: str, procedure_id: int, lang: str | None = None) -> str:
     return f"{url}?{urlencode({'lang': lang})}" if lang else url
 
 
+def _screening(procedure):
+    """The screening that cleared the procedure at its time-out, else the patient's latest."""
+    timeout = getattr(procedure, "timeout", None)
+    if timeout is not None and timeout.screening_id:
+        return timeout.screening
+    return latest_screening(procedure.patient)
+
+
 def _context(procedure, lang):
     clinic = procedure.clinic
     the_plan = plan(procedure.planned_date, clinic.get_aftercare_protocol())
+    screening = _screening(procedure)
+    decisions = screening.hold_decisions() if screening else []
+    pending = screening.current_antithrombotics() if screening else []
     return {
         "procedure": procedure,
         "patient": procedure.patient,
         "clinic": clinic,
         "plan": the_plan,
-        "h": handout(the_plan, lang, clinic),
+        "h": handout(the_plan, lang, clinic, decisions, pending),
+        "decisions": decisions,
         "lang": lang,
     }
 
@@ -76,7 +89,7 @@ def handout_ics(request, procedure_id):
     procedure = _procedure(request, procedure_id)
     lang = _language(request, procedure)
     context = _context(procedure, lang)
-    data = build_calendar(procedure, context["plan"], lang, procedure.clinic)
+    data = build_calendar(procedure, context["plan"], lang, procedure.clinic, decisions=context["decisions"])
     record(request, Action.EXPORT, procedure, document="aftercare_calendar", format="ics", lang=lang)
     response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="aftercare-{procedure.pk}-{lang}.ics"'

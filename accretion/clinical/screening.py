@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from . import medication_lines as _lines
+from .antithrombotics import Antithrombotic
 from . import medications as _meds
 from .errors import FieldError
 
@@ -746,6 +747,8 @@ class Decision:
     ruleset: str
     findings: tuple[Finding, ...] = field(default=())
     medications: tuple[_lines.Reading, ...] = field(default=())  # each line as it was read
+    # The anticoagulants and antiplatelets of the ANTICOAGULANT and ANTIPLATELET findings.
+    antithrombotics: tuple[Antithrombotic, ...] = field(default=())
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -757,6 +760,7 @@ class Decision:
             "ruleset": self.ruleset,
             "findings": [f.to_dict() for f in self.findings],
             "medications": [m.to_dict() for m in self.medications],
+            "antithrombotics": [a.to_dict() for a in self.antithrombotics],
         }
 
 
@@ -906,18 +910,23 @@ def _when(days: int | None) -> str:
 class _Exposure:
     """The most recent use of one drug across the intake's entries."""
 
-    __slots__ = ("drug", "days", "names")
+    __slots__ = ("drug", "days", "names", "lines")
 
     def __init__(self, drug: _meds.Drug, name: str, days: int | None) -> None:
         self.drug = drug
         self.days = days  # None: taken regularly
         self.names: set[str] = set()
+        self.lines: dict[str, None] = {}  # the lines as entered, in order
         self._note(name)
 
     def _note(self, name: str) -> None:
         shown = _entered_as(name, self.drug.generic)
         if shown is not None:
             self.names.add(shown)
+        self.lines.setdefault(" ".join(name.split()), None)
+
+    def antithrombotic(self) -> Antithrombotic:
+        return Antithrombotic(self.drug.generic, self.drug.drug_class, tuple(self.lines))
 
     def add(self, name: str, days: int | None) -> None:
         if self.days is not None and (days is None or days < self.days):
@@ -1031,6 +1040,7 @@ def decide(intake: Intake, protocol: ScreeningProtocol = DEFAULT_PROTOCOL) -> De
     medications = intake.medications
     steroids: list[_Exposure] = []
     readings: tuple[_lines.Reading, ...] = ()
+    antithrombotics: tuple[Antithrombotic, ...] = ()
     if medications:
         exposures: dict[str, _Exposure] = {}
         unknown: dict[str, None] = {}
@@ -1063,6 +1073,7 @@ def decide(intake: Intake, protocol: ScreeningProtocol = DEFAULT_PROTOCOL) -> De
                         nsaids.append(exposure)
                 elif exposure.current(p.systemic_steroid_window_days):
                     steroids.append(exposure)
+            antithrombotics = tuple(e.antithrombotic() for e in (*anticoagulants, *antiplatelets))
             if anticoagulants:
                 add(_finding("ANTICOAGULANT", _antithrombotic_message("anticoagulant", anticoagulants)))
             if antiplatelets:
@@ -1139,4 +1150,4 @@ def decide(intake: Intake, protocol: ScreeningProtocol = DEFAULT_PROTOCOL) -> De
         outcome = REVIEW
     else:
         outcome = ELIGIBLE
-    return Decision(outcome, p.ruleset, tuple(out), readings)
+    return Decision(outcome, p.ruleset, tuple(out), readings, antithrombotics)

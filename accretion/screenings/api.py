@@ -5,7 +5,7 @@ the API, the page and the CLI accept and refuse exactly the same input. The
 OpenAPI description of the body is generated from the same code lists.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.utils import timezone
@@ -16,6 +16,7 @@ from pydantic import Field
 from accretion.api import ERRORS, FieldErrors, can
 from accretion.audit.log import Action, record
 from accretion.clinical import screening as rules
+from accretion.clinical.errors import FieldError
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object
 from accretion.patients.api import NO_NUL
 from accretion.patients.models import Patient
@@ -75,6 +76,8 @@ class DecisionOut(Schema):
     ruleset: str
     findings: list[FindingOut]
     medications: list[MedicationReadingOut] = Field(description="Each medication line as it was read")
+    antithrombotics: list[dict] = Field(description="Current anticoagulants and antiplatelets: generic, class, "
+                                                    "entered (the lines that name it)")
 
 
 class ScreeningOut(Schema):
@@ -85,6 +88,10 @@ class ScreeningOut(Schema):
     ruleset: str
     findings: list[FindingOut]
     medications: list[MedicationReadingOut] = Field(alias="medication_readings")
+    antithrombotics: list[dict] = Field(description="Current anticoagulants and antiplatelets: generic, class, "
+                                                    "entered")
+    antithrombotic_plan: list[dict] = Field(description="The reviewing physician's decision for each: action, "
+                                                        "last_dose, restart_on, restart_note")
     intake: dict
     created_at: datetime
     decided_at: datetime | None
@@ -93,11 +100,23 @@ class ScreeningOut(Schema):
     reviewed_at: datetime | None
 
 
+class HoldIn(Schema):
+    action: Literal["continue", "hold"]
+    last_dose: date | None = Field(None, description="To hold: the last dose before the procedure")
+    restart_on: date | None = Field(None, description="To hold: the restart date (or restart_note, or both)")
+    restart_note: Annotated[str, Field(max_length=300, pattern=NO_NUL)] = Field(
+        "", description="To hold: restart instructions in plain words for the patient")
+
+
 class ReviewIn(Schema):
     outcome: Literal["proceed", "do_not_proceed"]
     reasons: dict[Annotated[str, Field(max_length=60, pattern=NO_NUL)],
                   Annotated[str, Field(max_length=2000, pattern=NO_NUL)]] = Field(
         description="A reason for every review finding, by code (at most 2,000 characters each)")
+    antithrombotics: dict[Annotated[str, Field(max_length=60, pattern=NO_NUL)], HoldIn] = Field(
+        default_factory=dict,
+        description="To proceed: for every current anticoagulant or antiplatelet (see the screening's "
+                    "antithrombotics), by generic name, continue, or hold with the last dose and the restart")
 
 
 def _decide(request, payload) -> tuple[dict, rules.Decision]:
@@ -136,7 +155,10 @@ def list_screenings(request, patient_id: int):
 def review_screening(request, screening_id: int, payload: ReviewIn):
     """A physician's decision on a screening that needs review, with a reason for every review finding."""
     screening = get_clinic_object(request, Screening, pk=screening_id)
+    plan = {generic: hold.model_dump(mode="json") for generic, hold in payload.antithrombotics.items()}
     try:
-        return services.record_review(request, screening, payload.outcome, payload.reasons)
+        return services.record_review(request, screening, payload.outcome, payload.reasons, plan)
+    except FieldError as error:
+        raise FieldErrors({error.field: [error.message]}) from None
     except services.ScreeningClosed as closed:
         raise FieldErrors({"outcome": [str(closed)]}, status=409, detail=str(closed)) from None

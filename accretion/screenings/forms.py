@@ -11,6 +11,7 @@ from datetime import date
 
 from django import forms
 
+from accretion.clinical import antithrombotics as holds
 from accretion.clinical import screening as rules
 from accretion.clinical.screening import IntakeError, ScreeningProtocol
 
@@ -176,14 +177,22 @@ class IntakeForm(forms.Form):
         return rules.intake_to_dict(parsed), rules.decide(parsed, protocol)
 
 
+def _key(generic: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", generic.casefold()).strip("_")
+
+
+_PLAN_FIELDS = {"action": "plan", "last_dose": "last_dose", "restart_on": "restart_on", "restart_note": "restart_note"}
+
+
 class ReviewForm(forms.Form):
-    """A physician's decision, with a reason for every review finding."""
+    """A physician's decision, with a reason for every review finding and, to proceed, a decision for every
+    current anticoagulant or antiplatelet: keep taking it, or hold it (last dose) and restart (date or words)."""
 
     outcome = forms.ChoiceField(
         choices=[("proceed", "Proceed"), ("do_not_proceed", "Do not proceed")], widget=forms.RadioSelect
     )
 
-    def __init__(self, *args, findings, **kwargs):
+    def __init__(self, *args, findings, antithrombotics=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.codes = [f["code"] for f in findings if f["severity"] == "review"]
         for finding in findings:
@@ -192,9 +201,48 @@ class ReviewForm(forms.Form):
                     label=f"Reason for {finding['code']}", max_length=2000,
                     widget=forms.Textarea(attrs={"rows": 2}), help_text=finding["message"],
                 )
+        self.drugs = list(antithrombotics)
+        self.drug_fields = []
+        for drug in self.drugs:
+            key = _key(drug.generic)
+            self.fields[f"plan_{key}"] = forms.ChoiceField(
+                label=f"{drug.name}: before the procedure", required=False, widget=forms.RadioSelect,
+                choices=[(holds.CONTINUE, "Keep taking it (no hold)"), (holds.HOLD, "Hold it")],
+            )
+            self.fields[f"last_dose_{key}"] = forms.DateField(
+                label="Last dose before the procedure", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+            self.fields[f"restart_on_{key}"] = forms.DateField(
+                label="Restart on", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                help_text="The patient's handout says: restart on this date unless told otherwise.")
+            self.fields[f"restart_note_{key}"] = forms.CharField(
+                label="Restart instructions (optional with a date)", required=False,
+                max_length=holds.RESTART_NOTE_MAX, help_text="In plain words for the patient, e.g. "
+                "“the morning after the injection if there is no bleeding”.")
+            self.drug_fields.append((drug, [self[f"{name}_{key}"] for name in _PLAN_FIELDS.values()]))
 
     def reasons(self) -> dict:
         return {code: self.cleaned_data[f"reason_{code}"].strip() for code in self.codes}
+
+    def plan(self) -> dict:
+        """The hold decisions as the pure parser takes them, keyed by generic name."""
+        data = self.cleaned_data
+        plan = {}
+        for drug in self.drugs:
+            key = _key(drug.generic)
+            entry = {name: data.get(f"{prefix}_{key}") for name, prefix in _PLAN_FIELDS.items()}
+            for name in ("last_dose", "restart_on"):
+                entry[name] = entry[name].isoformat() if entry[name] else None
+            entry["action"] = entry["action"] or None
+            plan[drug.generic] = entry
+        return plan
+
+    def add_plan_error(self, error) -> None:
+        """A FieldError of the parser (`antithrombotics.<generic>.<name>`) beside its form field."""
+        parts = error.field.split(".")
+        field = None
+        if len(parts) == 3:
+            field = f"{_PLAN_FIELDS.get(parts[2], parts[2])}_{_key(parts[1])}"
+        self.add_error(field if field in self.fields else None, error.message)
 
 
 class ProtocolForm(forms.Form):

@@ -6,10 +6,13 @@ gains a review, and once reviewed it never changes (a new screening
 supersedes it).
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accretion.clinical.antithrombotics import Antithrombotic, HoldDecision
 from accretion.clinics.models import Clinic
 from accretion.patients.models import Patient
 
@@ -40,6 +43,10 @@ class Screening(models.Model):
     findings = models.JSONField(default=list, blank=True)
     # What each medication line was read as when the rules ran: entered, ingredients, classes, unread.
     medication_readings = models.JSONField(default=list, blank=True)
+    # The current anticoagulants and antiplatelets the rules found (clinical.antithrombotics.Antithrombotic),
+    # and the reviewing physician's decision for each (HoldDecision: continue, or hold with last dose and restart).
+    antithrombotics = models.JSONField(default=list, blank=True)
+    antithrombotic_plan = models.JSONField(default=list, blank=True)
     ruleset = models.CharField(max_length=80, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -69,6 +76,19 @@ class Screening(models.Model):
     @property
     def review_findings(self) -> list[dict]:
         return [f for f in self.findings if f["severity"] == "review"]
+
+    @property
+    def procedure_date(self):
+        """The procedure date the intake was screened for."""
+        value = self.intake.get("procedure_date")
+        return date.fromisoformat(value) if value else None
+
+    def hold_decisions(self):
+        """The physician's decisions about the current antithrombotics (empty when none were made)."""
+        return [HoldDecision.from_dict(entry) for entry in self.antithrombotic_plan]
+
+    def current_antithrombotics(self):
+        return [Antithrombotic.from_dict(entry) for entry in self.antithrombotics]
 
     @property
     def cleared_to_proceed(self) -> bool:

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
+from accretion.clinical import antithrombotics as holds
 from accretion.clinical import screening as rules
 from accretion.screenings.models import Decision, ReviewOutcome, Screening, Status
 
@@ -43,6 +44,7 @@ def store_decision(request, patient, intake: dict, decision: rules.Decision, scr
         "decision": decision.decision,
         "findings": [f.to_dict() for f in decision.findings],
         "medication_readings": [m.to_dict() for m in decision.medications],
+        "antithrombotics": [a.to_dict() for a in decision.antithrombotics],
         "ruleset": decision.ruleset,
         "decided_at": now,
         "updated_at": now,
@@ -62,7 +64,12 @@ def store_decision(request, patient, intake: dict, decision: rules.Decision, scr
     return screening
 
 
-def record_review(request, screening: Screening, outcome: str, reasons: dict) -> Screening:
+def record_review(request, screening: Screening, outcome: str, reasons: dict, plan: dict | None = None) -> Screening:
+    """A physician's proceed or do-not-proceed, a reason for every review finding, and, to proceed, a decision
+    for each current antithrombotic (``plan``: generic -> continue, or hold with last dose and restart).
+
+    Raises ScreeningClosed (the review cannot be taken) or FieldError (a plan field at fault).
+    """
     with transaction.atomic():
         current = Screening.objects.select_for_update().get(pk=screening.pk)
         if current.decision == Decision.INELIGIBLE:
@@ -72,14 +79,20 @@ def record_review(request, screening: Screening, outcome: str, reasons: dict) ->
         missing = [code for code in (f["code"] for f in current.review_findings) if not (reasons.get(code) or "").strip()]
         if missing:
             raise ScreeningClosed(f"Give a reason for every review finding: {', '.join(missing)}.")
+        decisions = ()
+        if outcome == ReviewOutcome.PROCEED:
+            decisions = holds.parse_plan(plan, current.current_antithrombotics(),
+                                         current.procedure_date or timezone.localdate())
         current.status = Status.REVIEWED
         current.review_outcome = ReviewOutcome(outcome)
+        current.antithrombotic_plan = [d.to_dict() for d in decisions]
         current.review_reasons = {code: reasons[code].strip() for code in (f["code"] for f in current.review_findings)}
         current.reviewed_by = request.user
         current.reviewed_at = current.updated_at = timezone.now()
         current.version += 1
         current.save()
-        record(request, Action.UPDATE, current, review=outcome)
+        record(request, Action.UPDATE, current, review=outcome,
+               antithrombotics={d.drug.generic: d.action for d in decisions})
     return current
 
 

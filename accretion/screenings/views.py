@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from accretion.audit.log import Action, record
 from accretion.clinical import screening as rules
+from accretion.clinical.errors import FieldError
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.patients.models import Patient
 from accretion.screenings import services
@@ -59,7 +60,7 @@ def screening_detail(request, screening_id):
         request, Screening.objects.select_related("patient", "created_by", "reviewed_by"), pk=screening_id
     )
     record(request, Action.VIEW, screening)
-    review_form = ReviewForm(findings=screening.findings) if screening.needs_review else None
+    review_form = _review_form(screening) if screening.needs_review else None
     return render(request, "screenings/detail.html", _detail_context(screening, review_form))
 
 
@@ -76,18 +77,26 @@ def _detail_context(screening, review_form):
         "intake_rows": _intake_rows(screening.intake),
         "medication_rows": [{**m, "class_labels": [CLASS_LABELS.get(c, c) for c in m["classes"]]}
                             for m in screening.medication_readings],
+        "hold_decisions": screening.hold_decisions(),
     }
+
+
+def _review_form(screening, data=None):
+    return ReviewForm(data, findings=screening.findings, antithrombotics=screening.current_antithrombotics())
 
 
 @requires("screening.review")
 @require_POST
 def screening_review(request, screening_id):
     screening = get_clinic_object(request, Screening.objects.select_related("patient"), pk=screening_id)
-    form = ReviewForm(request.POST, findings=screening.findings)
+    form = _review_form(screening, request.POST)
     if not form.is_valid():
         return render(request, "screenings/detail.html", _detail_context(screening, form), status=400)
     try:
-        services.record_review(request, screening, form.cleaned_data["outcome"], form.reasons())
+        services.record_review(request, screening, form.cleaned_data["outcome"], form.reasons(), form.plan())
+    except FieldError as error:
+        form.add_plan_error(error)
+        return render(request, "screenings/detail.html", _detail_context(screening, form), status=400)
     except services.ScreeningClosed as closed:
         messages.error(request, str(closed))
     else:

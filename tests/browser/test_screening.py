@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accretion.patients.models import Patient
@@ -43,9 +46,17 @@ def test_nurse_screens_a_patient_on_apixaban_and_a_physician_reviews(live_server
     sign_in(physician, "physician@north.demo")
     physician.goto(screening_url)
     physician.get_by_label("Reason for ANTICOAGULANT").fill("Apixaban held 3 days before, restart next day; agreed with cardiology.")
+    plan = physician.get_by_role("group", name="Eliquis (apixaban)")
+    plan.get_by_label("Hold it").check()
+    today = timezone.localdate()
+    plan.get_by_label("Last dose before the procedure").fill((today - timedelta(days=3)).isoformat())
+    plan.get_by_label("Restart on").fill((today + timedelta(days=1)).isoformat())
     physician.get_by_label("Proceed", exact=True).check()
+    shot(physician, "12-review-form")
     physician.get_by_role("button", name="Record review").click()
     expect(physician.get_by_text("Review recorded.")).to_be_visible()
+    expect(physician.get_by_role("heading", name="Physician review: proceed")).to_be_visible()
+    expect(physician.get_by_text(f"restart on {(today + timedelta(days=1)).isoformat()}")).to_be_visible()
     expect(physician.get_by_text("Physician's reason: Apixaban held 3 days")).to_be_visible()
     shot(physician, "12-reviewed")
 

@@ -127,7 +127,7 @@ def test_baseline_intake_is_eligible_with_no_findings():
     assert result.findings == ()
     assert result.ruleset == "default-2026.2"
     assert result.to_dict() == {"decision": "eligible", "ruleset": "default-2026.2", "findings": [],
-                                "medications": []}
+                                "medications": [], "antithrombotics": []}
 
 
 def test_rules_catalog_lists_every_code_in_table_order():
@@ -433,6 +433,16 @@ def test_unrecognized_name_is_shown_on_one_line():
     result = screen(medications=[med("zzyzx\noil\tcapsules")])
     message = finding(result, "MEDICATION_UNRECOGNIZED").message
     assert '"zzyzx oil capsules"' in message
+
+
+def test_the_decision_lists_the_current_antithrombotics_with_their_lines():
+    result = screen(medications=[med("Eliquis 5 mg bid"), med("Baby aspirin", 3), med("apixaban 5 mg"),
+                                 med("Plavix", 40), med("Advil")])
+    assert result.to_dict()["antithrombotics"] == [
+        {"generic": "apixaban", "class": "anticoagulant", "entered": ["Eliquis 5 mg bid", "apixaban 5 mg"]},
+        {"generic": "aspirin", "class": "antiplatelet", "entered": ["Baby aspirin"]},
+    ]  # clopidogrel was stopped 40 days ago: not current; ibuprofen is no antithrombotic
+    assert result.antithrombotics[0].name == "Eliquis 5 mg bid (apixaban)"
 
 
 def test_a_known_drug_of_no_class_gives_no_finding():
