@@ -64,6 +64,20 @@ def make_patient():
     return make
 
 
+def screened(patient, decision="eligible", findings=(), diagnoses=("facet_oa",), review_outcome=""):
+    """A decided screening of `patient`, newer than any before it (the one that counts)."""
+    from django.utils import timezone
+
+    from accretion.screenings.models import Screening
+
+    return Screening.objects.create(
+        clinic=patient.clinic, patient=patient, created_by=patient.clinic.memberships.first().user,
+        status="reviewed" if review_outcome else "decided", decision=decision, findings=list(findings),
+        intake={"diagnoses": list(diagnoses)}, ruleset="default-2026.1", decided_at=timezone.now(),
+        review_outcome=review_outcome,
+    )
+
+
 def signed_in(user, clinic=None) -> Client:
     client = Client()
     client.force_login(user)

@@ -12,7 +12,7 @@ from accretion.audit.models import AuditEvent
 from accretion.consents import pricing
 from accretion.consents.models import Consent, ConsentWithdrawal, Estimate, ImmutableError, PriceList
 from accretion.procedures.models import Procedure
-from accretion.screenings.models import Screening
+from tests.conftest import screened as screen
 from tests.conftest import signed_in
 
 # A real (tiny) PNG and the strokes signature_pad reports for a drawn line.
@@ -37,14 +37,6 @@ def setup(clinics, staff, make_patient):
         created_by=staff[("north", "nurse")],
     )
     return {"patient": patient, "procedure": procedure, "north": north}
-
-
-def screen(patient, decision="eligible", findings=(), diagnoses=("facet_oa",)):
-    return Screening.objects.create(
-        clinic=patient.clinic, patient=patient, created_by=patient.clinic.memberships.first().user, status="decided",
-        decision=decision, findings=list(findings), intake={"diagnoses": list(diagnoses)}, ruleset="default-2026.1",
-        decided_at=timezone.now(),
-    )
 
 
 def estimate(client, procedure, **extra):
@@ -99,6 +91,7 @@ def test_missing_price_names_the_item():
 
 
 def test_front_desk_builds_an_estimate(setup, staff):
+    screen(setup["patient"])
     desk = signed_in(staff[("north", "front_desk")], setup["north"])
     assert estimate(desk, setup["procedure"]).status_code == 302
     saved = Estimate.objects.get()
@@ -112,6 +105,7 @@ def test_front_desk_builds_an_estimate(setup, staff):
 
 
 def test_estimate_bad_input_changes_nothing(setup, staff):
+    screen(setup["patient"])
     desk = signed_in(staff[("north", "front_desk")], setup["north"])
     assert estimate(desk, setup["procedure"], follow_up_visits=-1).status_code == 400
     assert estimate(desk, setup["procedure"], kits="x").status_code == 400
@@ -187,7 +181,6 @@ def test_bad_signatures_are_refused_and_nothing_is_stored(setup, staff, override
 
 def test_consent_is_refused_when_ineligible_unscreened_or_already_signed(setup, staff):
     nurse = signed_in(staff[("north", "nurse")], setup["north"])
-    estimate(nurse, setup["procedure"])
     url = f"/procedures/{setup['procedure'].pk}/consent/"
     unscreened = nurse.get(url)
     assert unscreened.status_code == 409 and "no completed screening" in unscreened.content.decode()
@@ -196,6 +189,7 @@ def test_consent_is_refused_when_ineligible_unscreened_or_already_signed(setup, 
     ineligible = nurse.get(url)
     assert ineligible.status_code == 409 and "ACTIVE_INFECTION" in ineligible.content.decode()
     screen(setup["patient"])  # a newer, eligible screening
+    estimate(nurse, setup["procedure"])
     assert sign(nurse, setup["procedure"]).status_code == 302
     twice = nurse.get(url)
     assert twice.status_code == 409 and "already has a signed consent" in twice.content.decode()
@@ -261,6 +255,7 @@ def test_email_pdf_and_patient_without_email(setup, staff):
 
 
 def test_planning_refuses_levels_of_another_region_and_past_dates(setup, staff):
+    screen(setup["patient"])
     nurse = signed_in(staff[("north", "nurse")], setup["north"])
     url = f"/patients/{setup['patient'].pk}/procedures/new/"
     base = {"planned_date": (date.today() + timedelta(days=7)).isoformat(), "region": "lumbar",

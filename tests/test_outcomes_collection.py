@@ -14,7 +14,7 @@ from accretion.outcomes.models import QuestionnaireResponse, QuestionnaireTask, 
 from accretion.outcomes.reminders import send_due
 from accretion.outcomes.sms import LocmemSMSBackend
 from accretion.procedures.models import FollowUp, Procedure
-from tests.conftest import signed_in
+from tests.conftest import screened, signed_in
 
 
 @pytest.fixture
@@ -193,6 +193,7 @@ def test_no_reminder_after_the_patient_answered_and_the_command_is_idempotent(si
 
 def test_planning_schedules_the_baseline(staff, clinics, make_patient):
     patient = make_patient(clinics["north"])
+    screened(patient)
     nurse = signed_in(staff[("north", "nurse")], clinics["north"])
     planned = (timezone.localdate() + timedelta(days=10)).isoformat()
     nurse.post(f"/patients/{patient.pk}/procedures/new/", {"planned_date": planned, "region": "cervical",

@@ -144,7 +144,7 @@ def test_only_the_operating_physician_signs_and_deviations_need_reasons(day, sta
 
 
 @pytest.mark.parametrize("breakage, message", [
-    ("screening", "does not clear the patient"),
+    ("screening", "The latest screening is not eligible"),
     ("consent", "no signed consent"),
     ("training", "Aseptic preparation"),
     ("lot_expired", "expired"),

@@ -7,8 +7,9 @@ permission, and each links to the page where the work is done:
   yet (the alert a clinic administrator sees first), and problems patients
   reported in their follow-up answers that staff have not reviewed.
 - Procedures (`patient.view`): today's, the records completed and waiting
-  for the physician's signature, and plans for an earlier day that were never
-  finished (to finish, or cancel with a reason).
+  for the physician's signature, plans for an earlier day that were never
+  finished (to finish, or cancel with a reason), and plans blocked because
+  the patient's latest screening no longer clears them.
 - Follow-up (`outcomes.record`): questionnaires past their due date, still
   open and unanswered: the patients to call.
 - Practice (`practice.view`): clinical staff whose training is expired,
@@ -38,6 +39,7 @@ from accretion.outcomes.models import QuestionnaireTask
 from accretion.practice import services as practice
 from accretion.practice.models import Equipment, KitLot
 from accretion.procedures.models import Procedure, Status
+from accretion.screenings.services import BLOCKED, with_clearance
 
 SHOWN = 8  # rows of each list; the rest are counted and one link away
 CLINICAL_ROLES = (PHYSICIAN, NURSE, PREP_TECH)
@@ -82,8 +84,11 @@ def _safety(request) -> dict:
 def _procedures(request, today) -> dict:
     procedures = clinic_objects(request, Procedure).select_related("patient", "physician")
     return {
-        "today": capped(procedures.filter(planned_date=today, status__in=NOT_CANCELLED)
+        "today": capped(with_clearance(procedures.filter(planned_date=today, status__in=NOT_CANCELLED))
                         .order_by("patient__family_name", "patient__given_name", "id"), size=50),
+        # Planned, but the patient's latest screening no longer clears them: to rescreen, review or cancel.
+        "blocked": capped(with_clearance(procedures.filter(status=Status.PLANNED)).filter(BLOCKED)
+                          .order_by("planned_date", "id")),
         "to_sign": capped(procedures.filter(status=Status.COMPLETED).order_by("completed_at", "id")),
         "unfinished": capped(procedures.filter(status__in=(Status.PLANNED, Status.IN_PROGRESS),
                                                planned_date__lt=today).order_by("planned_date", "id")),

@@ -12,8 +12,7 @@ from django.utils import timezone
 from accretion.audit.log import Action, client_address, record
 from accretion.consents import document, pricing, texts
 from accretion.consents.models import Consent, ConsentWithdrawal, Estimate, EstimateLine, PriceList
-from accretion.screenings.models import Decision
-from accretion.screenings.services import latest_screening
+from accretion.screenings.services import latest_screening, not_cleared_because
 
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -27,7 +26,16 @@ class Refused(Exception):
         self.field = field
 
 
+def estimate_blocker(procedure) -> str:
+    """Why no estimate may be built now ("" when one may): the same screening rule as the consent."""
+    blocked = not_cleared_because(latest_screening(procedure.patient))
+    return f"No estimate can be built. {blocked}" if blocked else ""
+
+
 def create_estimate(request, procedure, *, consultation: bool, follow_up_visits: int, kits: int) -> Estimate:
+    blocked = estimate_blocker(procedure)
+    if blocked:
+        raise Refused(blocked)
     price_list = PriceList.objects.filter(clinic=procedure.clinic).first()
     if price_list is None:
         raise Refused("This clinic has no price list yet; a clinic administrator sets it under Prices.")
@@ -53,14 +61,9 @@ def create_estimate(request, procedure, *, consultation: bool, follow_up_visits:
 def consent_blockers(procedure) -> list[str]:
     """Why a consent cannot be taken now (empty when it can)."""
     reasons = []
-    screening = latest_screening(procedure.patient)
-    if screening is None:
-        reasons.append("The patient has no completed screening yet: screen first.")
-    elif screening.decision == Decision.INELIGIBLE:
-        codes = ", ".join(f["code"] for f in screening.findings if f["severity"] == "contraindication")
-        reasons.append(f"The latest screening is not eligible ({codes}): PRP must not be offered.")
-    elif screening.review_outcome == "do_not_proceed":
-        reasons.append("A physician decided not to proceed after reviewing the latest screening.")
+    blocked = not_cleared_because(latest_screening(procedure.patient))
+    if blocked:
+        reasons.append(blocked)
     if not procedure.estimates.exists():
         reasons.append("There is no cost estimate for this procedure yet: build one first.")
     if active_consent(procedure) is not None:

@@ -40,10 +40,12 @@ def estimate_new(request, procedure_id):
         else:
             messages.success(request, "Estimate saved.")
             return redirect("procedures:detail", procedure_id=procedure.pk)
-    context = {"form": form, "procedure": procedure, "patient": procedure.patient,
+    blocked = services.estimate_blocker(procedure)
+    context = {"form": form, "procedure": procedure, "patient": procedure.patient, "blocked": blocked,
                "has_prices": PriceList.objects.filter(clinic=request.clinic).exists()}
     record(request, Action.VIEW, procedure, purpose="estimate")  # the page shows the patient and procedure
-    return render(request, "consents/estimate.html", context, status=400 if form.errors else 200)
+    status = 409 if blocked and request.method == "POST" else 400 if form.errors else 200
+    return render(request, "consents/estimate.html", context, status=status)
 
 
 class ConsentForm(forms.Form):

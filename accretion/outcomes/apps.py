@@ -19,4 +19,8 @@ class OutcomesConfig(AppConfig):
     def ready(self):
         from accretion.outcomes import stages  # noqa: F401  (procedure-page section)
 
+        from accretion.outcomes.services import follow_screening
+        from accretion.screenings.signals import screening_settled
+
         post_migrate.connect(build_missing_summary, sender=self, dispatch_uid="outcomes.build_missing_summary")
+        screening_settled.connect(follow_screening, dispatch_uid="outcomes.follow_screening")

@@ -37,6 +37,9 @@ class QuestionnaireTask(models.Model):
     mode = models.CharField(max_length=14, choices=Mode.choices, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
+    # Closed before it was answered: the procedure was cancelled, or a later screening ruled the patient out.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminder_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -54,6 +57,8 @@ class QuestionnaireTask(models.Model):
     def state(self, today) -> str:
         if self.completed_at:
             return "completed"
+        if self.cancelled_at:
+            return "cancelled"
         if today < self.opens_on:
             return "not_open"
         if today > self.closes_on:

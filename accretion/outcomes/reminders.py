@@ -50,7 +50,7 @@ def steps_due(task, today) -> int:
 
 def due_tasks(today):
     return (QuestionnaireTask.objects.select_related("patient", "clinic")
-            .filter(completed_at__isnull=True, opens_on__lte=today, closes_on__gte=today,
+            .filter(completed_at__isnull=True, cancelled_at__isnull=True, opens_on__lte=today, closes_on__gte=today,
                     reminders_sent__lt=len(REMINDER_DAYS)).order_by("id"))
 
 
@@ -81,7 +81,8 @@ def remind(task, today) -> "Sent | None":
     target = steps_due(task, today)
     if target <= task.reminders_sent:
         return None
-    claimed = QuestionnaireTask.objects.filter(pk=task.pk, reminders_sent=task.reminders_sent).update(
+    claimed = QuestionnaireTask.objects.filter(pk=task.pk, reminders_sent=task.reminders_sent,
+                                               cancelled_at__isnull=True).update(
         reminders_sent=target, last_reminder_at=timezone.now())
     if not claimed:
         return None

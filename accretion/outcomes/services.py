@@ -9,6 +9,8 @@ from accretion.clinical import followup
 from accretion.clinical.errors import FieldError
 from accretion.outcomes import questionnaires, summary, tokens
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
+from accretion.procedures.models import Procedure, Status
+from accretion.screenings.services import latest_screening
 
 
 class TaskClosed(Exception):
@@ -45,7 +47,51 @@ def schedule_follow_ups(procedure) -> list[QuestionnaireTask]:
 
 def overdue(queryset, today):
     """The tasks past their due date, still open and not answered: the patients to call, soonest closing first."""
-    return queryset.filter(completed_at__isnull=True, due__lt=today, closes_on__gte=today).order_by("closes_on", "id")
+    return queryset.filter(completed_at__isnull=True, cancelled_at__isnull=True, due__lt=today,
+                           closes_on__gte=today).order_by("closes_on", "id")
+
+
+def cancel_tasks(procedure, reason: str, request=None) -> int:
+    """Close the procedure's unanswered questionnaires with the reason (no link works, no reminder goes out)."""
+    tasks = list(QuestionnaireTask.objects.select_for_update()
+                 .filter(procedure=procedure, completed_at__isnull=True, cancelled_at__isnull=True))
+    now = timezone.now()
+    for task in tasks:
+        task.cancelled_at, task.cancel_reason = now, reason[:300]
+        task.version += 1
+        task.save(update_fields=["cancelled_at", "cancel_reason", "version"])
+        record(request, Action.UPDATE, task, patient_id=task.patient_id, clinic=task.clinic, cancelled=reason[:300])
+    return len(tasks)
+
+
+def reopen_tasks(procedure, request=None) -> int:
+    """Open again the questionnaires a screening had closed, now that a newer one clears the patient."""
+    tasks = list(QuestionnaireTask.objects.select_for_update()
+                 .filter(procedure=procedure, completed_at__isnull=True, cancelled_at__isnull=False))
+    for task in tasks:
+        task.cancelled_at, task.cancel_reason = None, ""
+        task.version += 1
+        task.save(update_fields=["cancelled_at", "cancel_reason", "version"])
+        record(request, Action.UPDATE, task, patient_id=task.patient_id, clinic=task.clinic, reopened=True)
+    return len(tasks)
+
+
+def follow_screening(sender, screening, request=None, **kwargs):
+    """A screening was decided or reviewed: the patient's planned procedures stop or resume their questionnaires.
+
+    A final no (not eligible, or a physician's do not proceed) on the patient's latest screening closes
+    them with the reason; a latest screening that clears the patient opens them again; a pending
+    review changes nothing yet (the procedure is shown blocked until it is reviewed).
+    """
+    latest = latest_screening(screening.patient)
+    if latest is None or latest.pk != screening.pk:
+        return  # an older screening was reviewed: the newer one still counts
+    planned = Procedure.objects.filter(patient_id=screening.patient_id, status=Status.PLANNED)
+    for procedure in planned:
+        if screening.rules_out:
+            cancel_tasks(procedure, screening.not_cleared_because, request)
+        elif screening.cleared_to_proceed:
+            reopen_tasks(procedure, request)
 
 
 def link(task: QuestionnaireTask, request=None) -> str:
@@ -66,8 +112,8 @@ def check_open(task: QuestionnaireTask, today) -> None:
         raise TaskClosed("already_submitted")
     if state == "not_open":
         raise TaskClosed("not_open")
-    if state == "expired":
-        raise TaskClosed("expired")
+    if state in ("expired", "cancelled"):
+        raise TaskClosed(state)
 
 
 def save(task: QuestionnaireTask, answers_by_instrument: dict, *, submit: bool, mode: str, user=None,

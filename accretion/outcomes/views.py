@@ -31,6 +31,8 @@ TEXT = {
                  "es": "Estas preguntas todavía no están abiertas. Use el enlace de nuevo a partir del {date}."},
     "expired": {"en": "This link is no longer open. If you want to tell us how you are, please call your clinic.",
                 "es": "Este enlace ya no está abierto. Si quiere contarnos cómo está, llame a su clínica."},
+    "cancelled": {"en": "These questions are no longer needed. If you have questions, please call your clinic.",
+                  "es": "Estas preguntas ya no son necesarias. Si tiene preguntas, llame a su clínica."},
     "unknown": {"en": "This link is not valid. Please check that you copied the whole link, or call your clinic.",
                 "es": "Este enlace no es válido. Revise que copió el enlace completo o llame a su clínica."},
     "slow_down": {"en": "Too many attempts. Please wait a minute and try again.",
@@ -67,7 +69,7 @@ def patient_form(request, token):
     state = task.state(today)
     if state != "open":
         date = task.opens_on.isoformat() if state == "not_open" else ""
-        status = {"completed": 200, "not_open": 403, "expired": 410}[state]
+        status = {"completed": 200, "not_open": 403, "expired": 410, "cancelled": 410}[state]
         message = _t({"completed": "already_submitted"}.get(state, state), language, date=date)
         return render(request, "outcomes/patient_message.html", {"message": message, "language": language,
                                                                  "task": task}, status=status)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accretion.audit.log import Action, record
 from accretion.clinical.screening import DEFAULT_PROTOCOL
-from accretion.outcomes.services import schedule_baseline
+from accretion.outcomes.services import cancel_tasks, schedule_baseline
 from accretion.procedures.models import Procedure, Status
 from accretion.screenings.models import Screening
 
@@ -32,6 +32,7 @@ def load_demo(clinic, members: dict, patients: list, today) -> int:
         stale.version += 1
         stale.save(update_fields=["status", "cancelled_at", "cancel_reason", "version"])
         record(None, Action.UPDATE, stale, clinic=clinic, source="demo", status=stale.status)
+        cancel_tasks(stale, f"The procedure was cancelled: {stale.cancel_reason}")
     nurse = members["nurse"]
     decided = timezone.make_aware(datetime.combine(today - timedelta(days=10), time(10, 0)))
     for patient, (region, targets, levels) in zip(patients, TODAY):

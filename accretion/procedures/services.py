@@ -18,7 +18,7 @@ from accretion.consents.services import active_consent
 from accretion.outcomes import services as outcomes
 from accretion.practice import services as practice
 from accretion.procedures.models import Addendum, FollowUp, Injection, Preparation, Procedure, Status, TimeOut
-from accretion.screenings.services import latest_screening
+from accretion.screenings.services import latest_screening, not_cleared_because
 
 BILLING_CODE = "0232T"  # PRP injection(s), any site, including image guidance, harvesting and preparation; 1 unit/session
 
@@ -59,16 +59,9 @@ def assign(request, procedure, *, physician, prep_tech, version) -> Procedure:
 def gate_problems(procedure, *, kit_lot, centrifuge, imaging_unit, on) -> list[str]:
     """Every hard gate that is not met, in plain words (empty = all met)."""
     problems = []
-    screening = latest_screening(procedure.patient)
-    if screening is None:
-        problems.append("The patient has no completed screening.")
-    elif not screening.cleared_to_proceed:
-        if screening.decision == "review" and not screening.review_outcome:
-            problems.append("The latest screening needs a physician's review first.")
-        else:
-            problems.append("The latest screening does not clear the patient for PRP "
-                            f"({screening.get_decision_display().lower()}"
-                            f"{', review: ' + screening.get_review_outcome_display().lower() if screening.review_outcome else ''}).")
+    blocked = not_cleared_because(latest_screening(procedure.patient))
+    if blocked:
+        problems.append(blocked)
     if active_consent(procedure) is None:
         problems.append("There is no signed consent for this procedure.")
     for role, user in (("operating physician", procedure.physician), ("preparation technician", procedure.prep_tech)):

@@ -14,12 +14,21 @@ from accretion.procedures import forms as day_forms
 from accretion.procedures import services, stages
 from accretion.procedures.forms import PlanProcedureForm
 from accretion.procedures.models import CHECKLIST, Procedure, Status
+from accretion.screenings.services import latest_screening, not_cleared_because
 
 
 @requires("procedure.plan")
 def plan_procedure(request, patient_id):
     patient = get_clinic_object(request, Patient, pk=patient_id)
     form = PlanProcedureForm(request.POST or None)
+    screening = latest_screening(patient)
+    blocked = not_cleared_because(screening)
+    if blocked:
+        # No path forward for a patient the screening does not clear: the reason and the way to the screening.
+        record(request, Action.VIEW, patient, purpose="plan_procedure", refused=blocked)
+        return render(request, "procedures/plan.html", {"patient": patient, "blocked": blocked,
+                                                        "screening": screening},
+                      status=409 if request.method == "POST" else 200)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             procedure = form.save(commit=False)
@@ -78,6 +87,9 @@ def _page(request, procedure, *, bound=None, status=200):
         "timeout": getattr(procedure, "timeout", None),
         "addenda": list(procedure.addenda.select_related("author")),
         "follow_ups": list(procedure.follow_ups.all()),
+        # A later screening that no longer clears the patient stops a planned procedure here, and on Today.
+        "blocked": (not_cleared_because(latest_screening(procedure.patient))
+                    if procedure.status == Status.PLANNED else ""),
     }
     return render(request, "procedures/detail.html", context, status=status)
 
@@ -210,6 +222,13 @@ def addendum(request, procedure_id):
 def cancel(request, procedure_id):
     procedure = _procedure(request, procedure_id)
     form = day_forms.CancelForm(request.POST)
-    return _step(request, procedure, "cancel", form,
-                 lambda p, f: services.cancel(request, p, reason=f.cleaned_data["reason"], version=_version(f)),
-                 "Procedure cancelled.")
+    return _step(request, procedure, "cancel", form, _cancel_with_questionnaires(request), "Procedure cancelled.")
+
+
+def _cancel_with_questionnaires(request):
+    def cancel_both(procedure, form):
+        reason = form.cleaned_data["reason"]
+        with transaction.atomic():
+            services.cancel(request, procedure, reason=reason, version=_version(form))
+            outcomes.cancel_tasks(procedure, f"The procedure was cancelled: {reason.strip()}", request)
+    return cancel_both

@@ -96,3 +96,20 @@ class Screening(models.Model):
         if self.decision == Decision.ELIGIBLE:
             return True
         return self.decision == Decision.REVIEW and self.review_outcome == ReviewOutcome.PROCEED
+
+    @property
+    def rules_out(self) -> bool:
+        """A final no: not eligible, or a physician decided not to proceed (a pending review is not final)."""
+        return self.decision == Decision.INELIGIBLE or self.review_outcome == ReviewOutcome.DO_NOT_PROCEED
+
+    @property
+    def not_cleared_because(self) -> str:
+        """Why this screening does not clear the patient for PRP, in plain words ("" when it does)."""
+        if self.cleared_to_proceed:
+            return ""
+        if self.decision == Decision.INELIGIBLE:
+            codes = ", ".join(f["code"] for f in self.findings if f["severity"] == "contraindication")
+            return f"The latest screening is not eligible ({codes}): PRP must not be offered."
+        if self.review_outcome == ReviewOutcome.DO_NOT_PROCEED:
+            return "A physician decided not to proceed after reviewing the latest screening."
+        return "The latest screening needs a physician's review: a physician records proceed or do not proceed first."

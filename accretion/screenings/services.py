@@ -1,17 +1,42 @@
 """Screening use cases shared by the pages and the API."""
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
 from accretion.clinical import antithrombotics as holds
 from accretion.clinical import screening as rules
 from accretion.screenings.models import Decision, ReviewOutcome, Screening, Status
+from accretion.screenings.signals import screening_settled
 
 
 def latest_screening(patient) -> Screening | None:
     """The patient's newest decided screening: the one that counts (a new one supersedes older ones)."""
     return Screening.objects.filter(patient=patient).exclude(status=Status.DRAFT).order_by("-decided_at", "-id").first()
+
+
+NO_SCREENING = "The patient has no completed screening yet: screen first."
+
+
+def not_cleared_because(screening: Screening | None) -> str:
+    """Why planning, the estimate, the consent and procedure day are closed to the patient ("" when open)."""
+    return NO_SCREENING if screening is None else screening.not_cleared_because
+
+
+# Of procedures annotated by `with_clearance`: those whose patient's latest screening does not clear them.
+BLOCKED = (Q(screening_decision__isnull=True) | Q(screening_decision=Decision.INELIGIBLE)
+           | (Q(screening_decision=Decision.REVIEW) & ~Q(screening_review=ReviewOutcome.PROCEED)))
+
+
+def with_clearance(procedures):
+    """Procedures annotated with their patient's latest screening (`screening_decision`, `screening_review`,
+    None without one) and `blocked`, for lists that show which cannot go ahead without a query per row."""
+    latest = (Screening.objects.filter(patient=OuterRef("patient_id")).exclude(status=Status.DRAFT)
+              .order_by("-decided_at", "-id"))
+    return (procedures.annotate(screening_decision=Subquery(latest.values("decision")[:1]),
+                                screening_review=Subquery(latest.values("review_outcome")[:1]))
+            .annotate(blocked=ExpressionWrapper(BLOCKED, output_field=BooleanField())))
 
 
 class ScreeningClosed(Exception):
@@ -61,6 +86,7 @@ def store_decision(request, patient, intake: dict, decision: rules.Decision, scr
             screening.save()
             action = Action.UPDATE
         record(request, action, screening, decision=decision.decision, ruleset=decision.ruleset)
+        screening_settled.send(Screening, screening=screening, request=request)
     return screening
 
 
@@ -93,6 +119,7 @@ def record_review(request, screening: Screening, outcome: str, reasons: dict, pl
         current.save()
         record(request, Action.UPDATE, current, review=outcome,
                antithrombotics={d.drug.generic: d.action for d in decisions})
+        screening_settled.send(Screening, screening=current, request=request)
     return current
 
 

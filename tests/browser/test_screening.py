@@ -6,6 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accretion.patients.models import Patient
+from accretion.procedures.models import Procedure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +66,40 @@ def test_nurse_screens_a_patient_on_apixaban_and_a_physician_reviews(live_server
     expect(section.get_by_text("Physician review needed")).to_be_visible()
     expect(section.get_by_text("proceed")).to_be_visible()
     shot(physician, "13-timeline")
+
+
+def test_a_later_ineligible_screening_blocks_todays_procedure_and_planning(live_server, browser, sign_in, shot):
+    call_command("demo", stdout=open("/dev/null", "w"))
+    procedure = Procedure.objects.filter(clinic__slug="north", planned_date=timezone.localdate()).first()
+    patient = procedure.patient
+
+    nurse = browser.new_page()
+    sign_in(nurse, "nurse@north.demo")
+    nurse.goto(f"{live_server.url}/patients/{patient.pk}/screenings/new/")
+    nurse.get_by_label("Region").select_option("lumbar")
+    nurse.get_by_label("Facet joint osteoarthritis").check()
+    nurse.get_by_label("Facet joint", exact=True).check()
+    for question in SAFETY:
+        answer = "Yes" if question.startswith("Active infection") else "No"
+        nurse.get_by_role("radiogroup", name=question).get_by_label(answer, exact=True).check()
+    nurse.get_by_label("None of these (assessed)").check()
+    nurse.get_by_label("Platelet count (×10³/µL)").fill("215")
+    nurse.get_by_role("button", name="Screen").click()
+    expect(nurse.get_by_role("heading", name="Screening: Not eligible")).to_be_visible()
+
+    nurse.goto(f"{live_server.url}/")
+    blocked = nurse.locator("#blocked + p + ul")
+    expect(blocked.get_by_role("link", name=f"{patient.family_name}, {patient.given_name}")).to_be_visible()
+    shot(nurse, "14-today-blocked")
+    blocked.get_by_role("link", name=f"{patient.family_name}, {patient.given_name}").click()
+    expect(nurse.get_by_text("Blocked: this procedure cannot go ahead.")).to_be_visible()
+    expect(nurse.get_by_text("ACTIVE_INFECTION").first).to_be_visible()
+    shot(nurse, "15-procedure-blocked")
+
+    nurse.goto(f"{live_server.url}/patients/{patient.pk}/")
+    nurse.get_by_role("button", name="Plan a procedure").click()
+    expect(nurse.get_by_text(f"A procedure cannot be planned for {patient.full_name}.")).to_be_visible()
+    expect(nurse.get_by_label("Planned date")).to_have_count(0)
+    shot(nurse, "16-plan-refused")
+    nurse.get_by_role("button", name="Open the latest screening").click()
+    expect(nurse.get_by_role("heading", name="Screening: Not eligible")).to_be_visible()
