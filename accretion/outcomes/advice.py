@@ -62,6 +62,8 @@ WORDS = {
                          "nuevos, un problema para controlar la orina o las evacuaciones, un dolor de cabeza fuerte o "
                          "el cuello rígido."},
     "your_clinic": {"en": "your clinic", "es": "su clínica"},
+    "call_911": {"en": "Call 911", "es": "Llamar al 911"},
+    "call_button": {"en": "Call the clinic:", "es": "Llamar a la clínica:"},
 }
 
 
@@ -99,4 +101,5 @@ def advice(assessment: Assessment, clinic, language: str) -> dict | None:
             paragraphs.append(_w("call_unreachable", language))
         paragraphs.append(_w("call_worse", language))
     return {"urgency": assessment.urgency, "heading": _w("heading", language), "paragraphs": paragraphs,
-            "phone": phone}
+            "phone": phone, "call_911": _w("call_911", language),
+            "call_button": _w("call_button", language)}
