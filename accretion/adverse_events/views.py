@@ -7,6 +7,7 @@ from accretion.adverse_events import services
 from accretion.adverse_events.forms import AdverseEventForm, FilterForm, JudgementForm
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.log import Action, record
+from accretion.audit.models import AuditEvent
 from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object, requires
 from accretion.patients.models import Patient
@@ -43,8 +44,16 @@ def _detail(request, event, judgement_form=None, status=200):
         judgement_form = JudgementForm.for_event(event)
     # Templates' `can.<name>` cannot spell a permission whose area has an underscore, so the view asks.
     context = {"event": event, "patient": event.patient, "judgement_form": judgement_form,
-               "can_judge": role_has(request.role, "adverse_event.judge")}
+               "can_judge": role_has(request.role, "adverse_event.judge"), "alert_failures": _alert_failures(event)}
     return render(request, "adverse_events/detail.html", context, status=status)
+
+
+def _alert_failures(event):
+    """Red-flag alerts about a patient report that could not be sent (accretion.outcomes.alerts)."""
+    if event.source != "patient_report":
+        return []
+    return list(AuditEvent.objects.filter(object_type=event._meta.label_lower, object_id=str(event.pk),
+                                          action=Action.ALERT_FAILED).order_by("id"))
 
 
 @requires("patient.view")

@@ -46,6 +46,8 @@ class Action(models.TextChoices):
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Asked for a password reset link"
     PASSWORD_RESET = "password_reset", "Reset password by e-mail link"
     TWO_FACTOR_CHANGE = "two_factor_change", "Turned two-factor sign-in on or off"
+    ALERT_SENT = "alert_sent", "Alerted the clinic"
+    ALERT_FAILED = "alert_failed", "Could not alert the clinic"
 
 
 class AuditEvent(models.Model):

@@ -7,6 +7,7 @@ from accretion.clinics.models import Clinic
 from accretion.clinics.roles import ROLES
 
 PHONE = re.compile(r"[+]?[0-9 ().-]+")
+SMS_PHONE = re.compile(r"[+]?[0-9]{7,15}")  # what an SMS gateway takes: digits, a leading + for the country code
 
 
 class AddMemberForm(forms.Form):
@@ -53,16 +54,33 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "require_two_factor"]
-        labels = {"name": "Clinic name", "phone": "Phone for patients"}
+        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor"]
+        labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name",
+                  "on_call_email": "E-mail", "on_call_phone": "SMS phone"}
         help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
-                               "e.g. +1 (555) 010-0100."}
+                               "e.g. +1 (555) 010-0100.",
+                      "on_call_name": "A person or a role, e.g. Nurse on call.",
+                      "on_call_email": "Without one, the clinic administrators are e-mailed.",
+                      "on_call_phone": "For a text message: digits with the country code, e.g. +15550100200."}
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError("The clinic needs a name.")
         return name
+
+    def clean_on_call_name(self):
+        return " ".join(self.cleaned_data["on_call_name"].split())
+
+    def clean_on_call_email(self):
+        return self.cleaned_data["on_call_email"].strip().lower()
+
+    def clean_on_call_phone(self):
+        phone = "".join(self.cleaned_data["on_call_phone"].split())  # spaces typed between groups are dropped
+        if phone and not SMS_PHONE.fullmatch(phone):
+            raise forms.ValidationError("A number for text messages: digits only, with an optional + in front, "
+                                        "7 to 15 digits (e.g. +15550100200).")
+        return phone
 
     def clean_phone(self):
         phone = " ".join(self.cleaned_data["phone"].split())

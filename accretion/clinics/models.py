@@ -30,6 +30,11 @@ class Clinic(models.Model):
     # The outcome registry's responder thresholds with their sources, whole
     # (accretion.clinical.instruments.ResponderThresholds.to_dict); empty = the published defaults.
     outcome_protocol = models.JSONField(default=dict, blank=True)
+    # Who is told at once when a patient reports a red flag on the follow-up safety questions (e-mail and SMS);
+    # without an e-mail here, the clinic administrators' e-mail addresses are used.
+    on_call_name = models.CharField("on-call contact name", max_length=200, blank=True)
+    on_call_email = models.EmailField("on-call e-mail", max_length=254, blank=True)
+    on_call_phone = models.CharField("on-call SMS phone", max_length=20, blank=True)
     require_two_factor = models.BooleanField(
         "require two-factor sign-in", default=False,
         help_text="Every member signs in with a code from an authenticator app as well as the password.")

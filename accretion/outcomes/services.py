@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
-from accretion.clinical import followup
+from accretion.clinical import followup, red_flags
 from accretion.clinical.errors import FieldError
-from accretion.outcomes import questionnaires, summary, tokens
+from accretion.outcomes import alerts, questionnaires, summary, tokens
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
 from accretion.procedures.models import Procedure, Status
 from accretion.screenings.services import latest_screening
@@ -152,7 +152,9 @@ def save(task: QuestionnaireTask, answers_by_instrument: dict, *, submit: bool, 
         record(request, Action.UPDATE if not submit else Action.CREATE, current, patient_id=current.patient_id,
                user=user, clinic=current.clinic, submitted=submit, mode=mode)
         if submit and "safety" in cleaned:
-            _report_safety(current, cleaned["safety"])
+            event = _report_safety(current, cleaned["safety"])
+            # A red flag: the clinic's on-call contact is alerted once this submission is stored.
+            alerts.schedule(current, red_flags.assess(cleaned["safety"]), event, mode=mode)
         summary.refresh(current.procedure)  # the outcome rows analytics read, in the same transaction
     return current
 
@@ -162,8 +164,8 @@ def _report_safety(task, answers):
     try:
         from accretion.adverse_events.services import report_from_safety_answers
     except ImportError:  # the adverse-event capability is not installed
-        return
-    report_from_safety_answers(task.procedure, answers, follow_up_key=task.time_point)
+        return None
+    return report_from_safety_answers(task.procedure, answers, follow_up_key=task.time_point)
 
 
 def answers_of(task) -> dict:

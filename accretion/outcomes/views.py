@@ -6,9 +6,11 @@ from django.utils import timezone
 from accretion import languages
 from accretion.ratelimit import over_limit
 from accretion.audit.log import Action, client_address, record
+from accretion.clinical import red_flags
 from accretion.clinical.errors import FieldError
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object, requires
 from accretion.outcomes import services
+from accretion.outcomes.advice import advice as red_flag_advice
 from accretion.outcomes.forms import QuestionnaireForm
 from accretion.outcomes.models import Mode, QuestionnaireTask
 
@@ -102,9 +104,15 @@ def _questionnaire(request, task, language, *, mode, template, user=None):
             else:
                 key = "thanks" if submit else "saved"
                 context["done"] = _t(key, language, date=task.closes_on.isoformat())
+                # A red flag in the safety answers: what to do now comes first, saved or sent.
+                context["advice"] = red_flag_advice(red_flags.assess(form.answers().get("safety")), task.clinic,
+                                                    language)
                 if submit:
-                    return render(request, "outcomes/patient_message.html", {"message": context["done"],
-                                                                             "language": language, "task": task})
+                    response = render(request, "outcomes/patient_message.html",
+                                      {"message": context["done"], "language": language, "task": task,
+                                       "advice": context["advice"]})
+                    response.advice = context["advice"]
+                    return response
     return render(request, template, context, status=400 if form.errors else 200)
 
 
@@ -124,6 +132,12 @@ def staff_entry(request, task_id):
                               user=request.user)
     if request.method == "POST" and response.status_code == 200 and "submit" in request.POST:
         messages.success(request, "Answers recorded.")
+        advice = getattr(response, "advice", None)
+        if advice:
+            # The staff member reads the patient the same advice the patient's own link would show.
+            urgency = "emergency" if advice["urgency"] == red_flags.EMERGENCY else "call the clinic"
+            messages.error(request, f"Red flag reported ({urgency}). Read this to the patient now: "
+                                    + " ".join(advice["paragraphs"]))
         return redirect("procedures:detail", procedure_id=task.procedure_id)
     return response
 
