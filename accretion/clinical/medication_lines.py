@@ -17,7 +17,7 @@ antiplatelet) and acetaminophen counts as none.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import drug_names
@@ -101,16 +101,15 @@ class Reading:
     ingredients: tuple[str, ...]  # generic names, in the order the line names them
     classes: tuple[str, ...]  # of DRUG_CLASSES, in that order
     unread: tuple[str, ...] = ()  # words that are neither a drug nor dose text
+    # Worked out once (a reading is cached and screened many times):
+    recognized: bool = field(init=False, repr=False, compare=False)
+    """Every drug-like word of the line is a drug the dictionary knows."""
+    drugs: tuple[Drug, ...] = field(init=False, repr=False, compare=False)
+    """The ingredients that matter to PRP screening (the project's table)."""
 
-    @property
-    def recognized(self) -> bool:
-        """Every drug-like word of the line is a drug the dictionary knows."""
-        return bool(self.ingredients) and not self.unread
-
-    @property
-    def drugs(self) -> tuple[Drug, ...]:
-        """The ingredients that matter to PRP screening (the project's table)."""
-        return tuple(CATALOG[i] for i in self.ingredients if i in CATALOG)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "recognized", bool(self.ingredients) and not self.unread)
+        object.__setattr__(self, "drugs", tuple(CATALOG[i] for i in self.ingredients if i in CATALOG))
 
     def to_dict(self) -> dict:
         return {

@@ -892,9 +892,9 @@ def _display(name: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _entered_as(name: str, generic: str) -> str | None:
-    """The name as typed, unless it is just the generic name."""
-    return None if _meds.normalize_name(name) == generic else _display(name)
+def _entered_as(name: str, generic: str) -> tuple[str | None, str]:
+    """The name as typed (None when it is just the generic name), and the line with its spacing squashed."""
+    return None if _meds.normalize_name(name) == generic else _display(name), " ".join(name.split())
 
 
 def _when(days: int | None) -> str:
@@ -920,10 +920,10 @@ class _Exposure:
         self._note(name)
 
     def _note(self, name: str) -> None:
-        shown = _entered_as(name, self.drug.generic)
+        shown, line = _entered_as(name, self.drug.generic)
         if shown is not None:
             self.names.add(shown)
-        self.lines.setdefault(" ".join(name.split()), None)
+        self.lines.setdefault(line, None)
 
     def antithrombotic(self) -> Antithrombotic:
         return Antithrombotic(self.drug.generic, self.drug.drug_class, tuple(self.lines))
