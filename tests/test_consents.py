@@ -50,8 +50,8 @@ def sign(client, procedure, lang="es", remote_addr="127.0.0.1", **overrides):
     data = {
         "document_sha256": page.context["form"].initial["document_sha256"],
         "sections": [s.code for s in page.context["sections"]],
-        "typed_name": "Rosa Martínez", "signature": SIGNATURE, "strokes": STROKES, "explained": "on",
-        "education_offered": "on",
+        "signed_by": "patient", "typed_name": "Rosa Martínez", "signature": SIGNATURE, "strokes": STROKES,
+        "explained": "on", "education_offered": "on",
     }
     data.update(overrides)
     return client.post(f"/procedures/{procedure.pk}/consent/?lang={lang}", data, REMOTE_ADDR=remote_addr)
@@ -167,6 +167,8 @@ def test_structural_expectation_section_appears_when_screening_raised_it(setup, 
     ({"signature": "data:image/png;base64,not-base64!!"}, "could not be read"),
     ({"signature": "data:image/jpeg;base64," + base64.b64encode(PNG).decode()}, "could not be read"),
     ({"typed_name": ""}, "This field is required"),
+    ({"signed_by": ""}, "This field is required"),
+    ({"signed_by": "neighbour"}, "Select a valid choice"),
     ({"explained": ""}, "must confirm it"),
     ({"document_sha256": "0" * 64}, "changed while it was open"),
 ])
@@ -202,10 +204,10 @@ def test_withdrawal_is_a_new_dated_record_and_allows_a_new_consent(setup, staff)
     estimate(nurse, setup["procedure"])
     sign(nurse, setup["procedure"])
     consent = Consent.objects.get()
-    nurse.post(f"/consents/{consent.pk}/withdraw/", {"reason": "Wants to think it over."})
+    nurse.post(f"/consents/{consent.pk}/withdraw/", {"reason": "Wants to think it over.", "confirm": "on"})
     withdrawal = ConsentWithdrawal.objects.get()
     assert withdrawal.consent == consent and withdrawal.reason == "Wants to think it over."
-    again = nurse.post(f"/consents/{consent.pk}/withdraw/", {"reason": "twice"})
+    again = nurse.post(f"/consents/{consent.pk}/withdraw/", {"reason": "twice", "confirm": "on"})
     assert again.status_code == 302 and ConsentWithdrawal.objects.count() == 1
     assert sign(nurse, setup["procedure"]).status_code == 302
     assert Consent.objects.count() == 2

@@ -20,4 +20,10 @@ class EstimateForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=1000, label="Reason the patient gives", widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give the reason the patient withdraws this consent.",
+                        "max_length": "The reason is too long (at most 1000 characters)."})
+    confirm = forms.BooleanField(
+        label="I confirm the patient withdraws this consent",
+        error_messages={"required": "Confirm that the patient withdraws this consent."})

@@ -88,7 +88,26 @@ class EstimateLine(Immutable):
         ordering = ["position"]
 
 
+class SignedBy(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    REPRESENTATIVE = "representative", "A legally authorised representative"
+
+
+class Relationship(models.TextChoices):
+    """How a legally authorised representative is related to the patient (patient-facing words: texts.py)."""
+
+    PARENT = "parent", "Parent"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+    SPOUSE_PARTNER = "spouse_partner", "Spouse or partner"
+    HEALTH_CARE_POA = "health_care_poa", "Health-care power of attorney"
+    OTHER = "other", "Other"
+
+
 class Consent(Immutable):
+    """Signed by the patient (their typed name matches the registered name) or by a legally authorised
+    representative (their name and relationship to the patient are stored; the patient's typed name is empty)."""
+
+
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="consents")
@@ -100,7 +119,11 @@ class Consent(Immutable):
     education_version = models.CharField(max_length=20, blank=True)
     education_sha256 = models.CharField(max_length=64, blank=True)
     sections_confirmed = models.JSONField(default=list)
-    patient_typed_name = models.CharField(max_length=200)
+    signed_by = models.CharField(max_length=20, choices=SignedBy.choices, default=SignedBy.PATIENT)
+    patient_typed_name = models.CharField(max_length=200, blank=True)
+    representative_name = models.CharField(max_length=200, blank=True)
+    representative_relationship = models.CharField(max_length=20, choices=Relationship.choices, blank=True)
+    representative_relationship_other = models.CharField(max_length=100, blank=True)
     signature_png = models.BinaryField()
     signed_at = models.DateTimeField(default=timezone.now)
     signed_from = models.GenericIPAddressField(null=True)
@@ -108,6 +131,23 @@ class Consent(Immutable):
 
     class Meta:
         ordering = ["-signed_at", "-id"]
+        constraints = (
+            models.CheckConstraint(
+                name="consent_signer_recorded",
+                condition=(
+                    models.Q(signed_by=SignedBy.PATIENT, representative_name="", representative_relationship="",
+                             representative_relationship_other="")
+                    & ~models.Q(patient_typed_name="")
+                ) | (
+                    models.Q(signed_by=SignedBy.REPRESENTATIVE, patient_typed_name="")
+                    & ~models.Q(representative_name="")
+                    & (models.Q(representative_relationship=Relationship.OTHER)
+                       & ~models.Q(representative_relationship_other="")
+                       | models.Q(representative_relationship__in=[c for c in Relationship.values if c != "other"],
+                                  representative_relationship_other=""))
+                ),
+            ),
+        )
 
     @staticmethod
     def digest(html: str) -> str:
@@ -116,6 +156,14 @@ class Consent(Immutable):
     @property
     def withdrawn(self):
         return hasattr(self, "withdrawal")
+
+    @property
+    def by_representative(self) -> bool:
+        return self.signed_by == SignedBy.REPRESENTATIVE
+
+    @property
+    def signer_name(self) -> str:
+        return self.representative_name if self.by_representative else self.patient_typed_name
 
 
 class ConsentWithdrawal(Immutable):

@@ -10,8 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accretion.audit.log import Action, client_address, record
+from accretion.clinical import names
 from accretion.consents import document, pricing, texts
-from accretion.consents.models import Consent, ConsentWithdrawal, Estimate, EstimateLine, PriceList
+from accretion.consents.models import (
+    Consent,
+    ConsentWithdrawal,
+    Estimate,
+    EstimateLine,
+    PriceList,
+    Relationship,
+    SignedBy,
+)
 from accretion.screenings.services import latest_screening, not_cleared_because
 
 MAX_SIGNATURE_BYTES = 300_000
@@ -105,8 +114,45 @@ def decode_signature(data_url: str, strokes: str) -> bytes:
     return png
 
 
+def signer_errors(patient, *, signed_by: str, typed_name: str, representative_name: str = "",
+                  representative_relationship: str = "", representative_relationship_other: str = "") -> dict:
+    """Who signs and under which name, field by field: empty when the signer is recorded properly.
+
+    The patient signs under their registered name (``clinical.names.matches``); a legally authorised
+    representative gives their full name and relationship to the patient ("other" in words).
+    """
+    errors = {}
+    if signed_by == SignedBy.PATIENT:
+        if not typed_name.strip():
+            errors["typed_name"] = "This field is required: the patient types their full name."
+        elif not names.matches(typed_name, patient.given_name, patient.family_name):
+            errors["typed_name"] = ("The typed name must match the patient's name as registered: "
+                                    f"{patient.given_name} {patient.family_name}. If someone else signs for the "
+                                    "patient, choose legally authorised representative.")
+    elif signed_by == SignedBy.REPRESENTATIVE:
+        if not representative_name.strip():
+            errors["representative_name"] = "Give the representative's full name."
+        if representative_relationship not in Relationship.values:
+            errors["representative_relationship"] = "Choose the representative's relationship to the patient."
+        elif representative_relationship == Relationship.OTHER and not representative_relationship_other.strip():
+            errors["representative_relationship_other"] = "Say how the representative is related to the patient."
+    else:
+        errors["signed_by"] = "Choose who signs: the patient or a legally authorised representative."
+    return errors
+
+
 def sign_consent(request, procedure, *, language: str, shown_sha256: str, sections: list[str], typed_name: str,
-                 signature_png: bytes, education: dict | None) -> Consent:
+                 signature_png: bytes, education: dict | None, signed_by: str = SignedBy.PATIENT,
+                 representative_name: str = "", representative_relationship: str = "",
+                 representative_relationship_other: str = "") -> Consent:
+    signer = {"signed_by": signed_by, "typed_name": typed_name, "representative_name": representative_name,
+              "representative_relationship": representative_relationship,
+              "representative_relationship_other": representative_relationship_other}
+    errors = signer_errors(procedure.patient, **signer)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise Refused(message, field=field)
+    by_representative = signed_by == SignedBy.REPRESENTATIVE
     with transaction.atomic():
         # Lock the procedure so two tablets cannot both sign it.
         type(procedure).objects.select_for_update().get(pk=procedure.pk)
@@ -126,21 +172,34 @@ def sign_consent(request, procedure, *, language: str, shown_sha256: str, sectio
             language=language, document_version=texts.DOCUMENT_VERSION[language], document_html=html,
             document_sha256=digest, education_version=(education or {}).get("version", ""),
             education_sha256=(education or {}).get("sha256", ""), sections_confirmed=[s.code for s in rendered],
-            patient_typed_name=typed_name.strip(), signature_png=signature_png, signed_at=timezone.now(),
-            signed_from=client_address(request), explained_by=request.user,
+            signed_by=signed_by, patient_typed_name="" if by_representative else " ".join(typed_name.split()),
+            representative_name=" ".join(representative_name.split()) if by_representative else "",
+            representative_relationship=representative_relationship if by_representative else "",
+            representative_relationship_other=(
+                representative_relationship_other.strip()
+                if by_representative and representative_relationship == Relationship.OTHER else ""),
+            signature_png=signature_png, signed_at=timezone.now(), signed_from=client_address(request),
+            explained_by=request.user,
         )
-        record(request, Action.CREATE, consent, document_sha256=digest, language=language)
+        signer_detail = {"relationship": representative_relationship} if by_representative else {}
+        record(request, Action.CREATE, consent, document_sha256=digest, language=language, signed_by=signed_by,
+               **signer_detail)
     return consent
 
 
-def withdraw(request, consent: Consent, reason: str) -> ConsentWithdrawal:
+def withdraw(request, consent: Consent, reason: str, *, confirmed: bool) -> ConsentWithdrawal:
+    """Record that the patient withdraws a consent: the reason is required, and the staff member confirms it."""
+    if not reason.strip():
+        raise Refused("Give the reason the patient withdraws this consent.", field="reason")
+    if not confirmed:
+        raise Refused("Confirm that the patient withdraws this consent.", field="confirm")
     with transaction.atomic():
         Consent.objects.select_for_update().filter(pk=consent.pk).first()  # two withdrawals at once: one waits
         if ConsentWithdrawal.objects.filter(consent=consent).exists():
             raise Refused("This consent was already withdrawn.")
         withdrawal = ConsentWithdrawal.objects.create(consent=consent, reason=reason.strip(), recorded_by=request.user,
                                                       client_address=client_address(request))
-        record(request, Action.UPDATE, consent, withdrawn=True)
+        record(request, Action.UPDATE, consent, withdrawn=True, reason=withdrawal.reason)
     return withdrawal
 
 

@@ -25,7 +25,30 @@ UI = {
     "education": {"en": "I was offered the clinic's patient information about PRP (version {version}).",
                   "es": "Me ofrecieron la información de la clínica sobre el PRP (versión {version})."},
     "signed_by": {"en": "Signed by", "es": "Firmado por"},
+    "who_signs": {"en": "Who signs", "es": "Quién firma"},
+    "signer_patient": {"en": "The patient", "es": "El paciente"},
+    "signer_representative": {"en": "A legally authorised representative of the patient",
+                              "es": "Un representante legalmente autorizado del paciente"},
+    "representative_name": {"en": "Representative's full name", "es": "Nombre completo del representante"},
+    "relationship": {"en": "Relationship to the patient", "es": "Relación con el paciente"},
+    "relationship_other": {"en": "Relationship, in your words", "es": "Relación, en sus palabras"},
+    "representative_note": {"en": "Only when a legally authorised representative signs for the patient:",
+                            "es": "Solo cuando firma un representante legalmente autorizado en nombre del paciente:"},
+    "representative_line": {
+        "en": "Signed by {name}, {relationship}, legally authorised representative of {patient}",
+        "es": "Firmado por {name}, {relationship}, representante legalmente autorizado de {patient}",
+    },
     "explained_by": {"en": "Explained by", "es": "Explicado por"},
+}
+
+# How a legally authorised representative is related to the patient, as it reads inside a sentence
+# ("Signed by Ann Quinlan, legal guardian, ..."): lower case; lists capitalise the first letter.
+RELATIONSHIPS = {
+    "parent": {"en": "parent", "es": "padre o madre"},
+    "legal_guardian": {"en": "legal guardian", "es": "tutor legal"},
+    "spouse_partner": {"en": "spouse or partner", "es": "cónyuge o pareja"},
+    "health_care_poa": {"en": "health-care power of attorney", "es": "apoderado para decisiones de salud"},
+    "other": {"en": "other", "es": "otra"},
 }
 
 REGIONS = {"cervical": {"en": "neck (cervical spine)", "es": "cuello (columna cervical)"},
@@ -53,3 +76,9 @@ ITEMS = {
 
 def pick(table: dict, language: str) -> str:
     return table.get(language) or table["en"]
+
+
+def representative_line(language: str, *, name: str, relationship: str, other: str, patient: str) -> str:
+    """'Signed by Ann Quinlan, legal guardian, legally authorised representative of Margaret Quinlan'."""
+    said = other.strip() if relationship == "other" else pick(RELATIONSHIPS[relationship], language)
+    return pick(UI["representative_line"], language).format(name=name, relationship=said, patient=patient)

@@ -10,7 +10,7 @@ from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.consents import services, texts
 from accretion.consents.forms import EstimateForm, PriceListForm, WithdrawForm
-from accretion.consents.models import Consent, PriceList
+from accretion.consents.models import Consent, PriceList, Relationship, SignedBy
 from accretion.education.content import shown as education_shown
 from accretion.pdf import pdf_response, render_pdf
 from accretion.procedures.models import Procedure
@@ -52,7 +52,11 @@ class ConsentForm(forms.Form):
     document_sha256 = forms.CharField(max_length=64, widget=forms.HiddenInput)
     sections = forms.MultipleChoiceField(choices=[(c, c) for c in texts.SECTION_TITLES], required=False,
                                          widget=forms.CheckboxSelectMultiple)
-    typed_name = forms.CharField(max_length=200)
+    signed_by = forms.ChoiceField(choices=SignedBy.choices, initial=SignedBy.PATIENT, widget=forms.RadioSelect)
+    typed_name = forms.CharField(max_length=200, required=False)
+    representative_name = forms.CharField(max_length=200, required=False)
+    representative_relationship = forms.ChoiceField(choices=[("", "—"), *Relationship.choices], required=False)
+    representative_relationship_other = forms.CharField(max_length=100, required=False)
     signature = forms.CharField(max_length=500_000, required=False, widget=forms.HiddenInput)
     strokes = forms.CharField(max_length=500_000, required=False, widget=forms.HiddenInput)
     education_offered = forms.BooleanField(required=False)
@@ -60,6 +64,26 @@ class ConsentForm(forms.Form):
         label="I explained this consent to the patient and answered their questions (countersignature).",
         error_messages={"required": "The staff member who explained the consent must confirm it."},
     )
+
+    def __init__(self, *args, patient, language="en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.fields["representative_relationship"].choices = [("", "—")] + [
+            (code, texts.pick(words, language)[:1].upper() + texts.pick(words, language)[1:])
+            for code, words in texts.RELATIONSHIPS.items()]
+
+    def clean(self):
+        data = super().clean()
+        if "signed_by" in data:
+            for field, message in services.signer_errors(self.patient, **self.signer(data)).items():
+                self.add_error(field, message)
+        return data
+
+    @staticmethod
+    def signer(data) -> dict:
+        return {key: data.get(key, "") for key in ("signed_by", "typed_name", "representative_name",
+                                                    "representative_relationship",
+                                                    "representative_relationship_other")}
 
 
 @requires("consent.obtain")
@@ -72,7 +96,8 @@ def consent_sign(request, procedure_id):
         return render(request, "consents/blocked.html", {"procedure": procedure, "patient": patient,
                                                          "blockers": blockers}, status=409)
     estimate, sections, html = services.prepare_document(procedure, language)
-    form = ConsentForm(request.POST or None, initial={"document_sha256": Consent.digest(html)})
+    form = ConsentForm(request.POST or None, initial={"document_sha256": Consent.digest(html)}, patient=patient,
+                       language=language)
     education = education_shown(language)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -80,8 +105,8 @@ def consent_sign(request, procedure_id):
             png = services.decode_signature(data["signature"], data["strokes"])
             consent = services.sign_consent(
                 request, procedure, language=language, shown_sha256=data["document_sha256"],
-                sections=data["sections"], typed_name=data["typed_name"], signature_png=png,
-                education=education if data["education_offered"] else None,
+                sections=data["sections"], signature_png=png,
+                education=education if data["education_offered"] else None, **ConsentForm.signer(data),
             )
         except services.Refused as refused:
             form.add_error(refused.field if refused.field in form.fields else None, str(refused))
@@ -108,20 +133,31 @@ def _signature_data_url(consent):
     return "data:image/png;base64," + base64.b64encode(bytes(consent.signature_png)).decode()
 
 
+def _signer_context(consent) -> dict:
+    """What the page and the PDF say about who signed."""
+    ui = {k: texts.pick(v, consent.language) for k, v in texts.UI.items()}
+    line = ""
+    if consent.by_representative:
+        line = texts.representative_line(
+            consent.language, name=consent.representative_name, relationship=consent.representative_relationship,
+            other=consent.representative_relationship_other, patient=consent.patient.full_name)
+    return {"consent": consent, "patient": consent.patient, "signature": _signature_data_url(consent), "ui": ui,
+            "representative_line": line}
+
+
+def _detail(request, consent, withdraw_form, status=200):
+    record(request, Action.VIEW, consent)
+    return render(request, "consents/detail.html", {**_signer_context(consent), "withdraw_form": withdraw_form},
+                  status=status)
+
+
 @requires("patient.view")
 def consent_detail(request, consent_id):
-    consent = _consent(request, consent_id)
-    record(request, Action.VIEW, consent)
-    return render(request, "consents/detail.html", {
-        "consent": consent, "patient": consent.patient, "signature": _signature_data_url(consent),
-        "withdraw_form": WithdrawForm(), "ui": {k: texts.pick(v, consent.language) for k, v in texts.UI.items()},
-    })
+    return _detail(request, _consent(request, consent_id), WithdrawForm())
 
 
 def _pdf(request, consent):
-    context = {"consent": consent, "patient": consent.patient, "signature": _signature_data_url(consent),
-               "ui": {k: texts.pick(v, consent.language) for k, v in texts.UI.items()}}
-    return render_pdf("consents/pdf.html", context, request)
+    return render_pdf("consents/pdf.html", _signer_context(consent), request)
 
 
 @requires("patient.view")
@@ -150,13 +186,15 @@ def consent_email(request, consent_id):
 def consent_withdraw(request, consent_id):
     consent = _consent(request, consent_id)
     form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The reason is too long (at most 1000 characters).")
-        return redirect("consents:detail", consent_id=consent.pk)
-    try:
-        services.withdraw(request, consent, form.cleaned_data["reason"])
-    except services.Refused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "The withdrawal of consent is recorded.")
-    return redirect("consents:detail", consent_id=consent.pk)
+    if form.is_valid():
+        try:
+            services.withdraw(request, consent, form.cleaned_data["reason"], confirmed=form.cleaned_data["confirm"])
+        except services.Refused as refused:
+            if refused.field not in form.fields:
+                messages.error(request, str(refused))
+                return redirect("consents:detail", consent_id=consent.pk)
+            form.add_error(refused.field, str(refused))
+        else:
+            messages.success(request, "The withdrawal of consent is recorded.")
+            return redirect("consents:detail", consent_id=consent.pk)
+    return _detail(request, consent, form, status=400)
