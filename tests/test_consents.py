@@ -219,6 +219,167 @@ def test_withdrawal_is_a_new_dated_record_and_allows_a_new_consent(setup, staff)
     assert Consent.objects.count() == 2
 
 
+# --- who signs: the patient under their registered name, or a representative -------
+
+
+def _ready(setup, staff):
+    screen(setup["patient"])
+    nurse = signed_in(staff[("north", "nurse")], setup["north"])
+    estimate(nurse, setup["procedure"])
+    return nurse
+
+
+@pytest.mark.parametrize("typed", ["Mickey Mouse", "Rosa Martín", "Rosa", "R. Martínez", "Rosa Quinlan"])
+def test_a_name_that_is_not_the_patients_is_refused_and_nothing_is_stored(setup, staff, typed):
+    nurse = _ready(setup, staff)
+    response = sign(nurse, setup["procedure"], typed_name=typed)
+    assert response.status_code == 400
+    errors = response.context["form"].errors["typed_name"]
+    assert errors == [("The typed name must match the patient's name as registered: Rosa Martínez. If someone else "
+                       "signs for the patient, choose legally authorised representative.")]
+    assert "registered: Rosa Martínez" in response.content.decode()
+    assert Consent.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="create", object_type="consents.consent").exists()
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("ROSA  MARTINEZ", "ROSA MARTINEZ"), (" rosa martínez ", "rosa martínez"), ("Martínez, Rosa", "Martínez, Rosa"),
+    ("Rosa Elena Martinez", "Rosa Elena Martinez"),
+])
+def test_case_accent_and_spacing_variants_of_the_patients_name_are_accepted(setup, staff, typed, stored):
+    nurse = _ready(setup, staff)
+    assert sign(nurse, setup["procedure"], typed_name=typed).status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.signed_by, consent.patient_typed_name, consent.representative_name) == ("patient", stored, "")
+    page = nurse.get(f"/consents/{consent.pk}/").content.decode()
+    assert f"Firmado por:</strong> {stored}" in page and "representante legalmente autorizado" not in page
+
+
+def test_the_service_refuses_a_mismatched_name_whoever_calls_it(setup, staff, rf):
+    from accretion.consents import services
+
+    _ready(setup, staff)
+    request = rf.post("/")
+    request.user = staff[("north", "nurse")]
+    with pytest.raises(services.Refused) as refused:
+        services.sign_consent(request, setup["procedure"], language="en", shown_sha256="x", sections=[],
+                              typed_name="Mickey Mouse", signature_png=PNG, education=None)
+    assert refused.value.field == "typed_name" and "Rosa Martínez" in str(refused.value)
+    with pytest.raises(services.Refused) as refused:
+        services.sign_consent(request, setup["procedure"], language="en", shown_sha256="x", sections=[],
+                              typed_name="", signature_png=PNG, education=None, signed_by="representative",
+                              representative_name="Carmen Martínez", representative_relationship="cousin")
+    assert refused.value.field == "representative_relationship"
+    assert Consent.objects.count() == 0
+
+
+REPRESENTATIVE = {"signed_by": "representative", "typed_name": "", "representative_name": "Carmen  Martínez",
+                  "representative_relationship": "legal_guardian"}
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("es", "Firmado por Carmen Martínez, tutor legal, representante legalmente autorizado de Rosa Martínez"),
+    ("en", "Signed by Carmen Martínez, legal guardian, legally authorised representative of Rosa Martínez"),
+])
+def test_a_legally_authorised_representative_signs_and_it_shows_on_page_and_pdf(setup, staff, tmp_path, lang, line):
+    nurse = _ready(setup, staff)
+    # Whatever was typed in the patient's name box is not kept when the representative signs.
+    response = sign(nurse, setup["procedure"], lang=lang, **{**REPRESENTATIVE, "typed_name": "Mickey Mouse"})
+    assert response.status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.signed_by, consent.representative_name, consent.representative_relationship,
+            consent.patient_typed_name, consent.signer_name) == (
+        "representative", "Carmen Martínez", "legal_guardian", "", "Carmen Martínez")
+    assert AuditEvent.objects.get(action="create", object_type="consents.consent").detail["signed_by"] == \
+        "representative"
+    assert line in nurse.get(f"/consents/{consent.pk}/").content.decode()
+    pdf = " ".join(_pdf_text(nurse.get(f"/consents/{consent.pk}/consent.pdf").content, tmp_path).split())
+    assert line in pdf
+
+
+def test_a_representative_of_another_relationship_says_which(setup, staff):
+    nurse = _ready(setup, staff)
+    other = {**REPRESENTATIVE, "representative_relationship": "other", "representative_relationship_other": "hija"}
+    assert sign(nurse, setup["procedure"], **other).status_code == 302
+    consent = Consent.objects.get()
+    assert consent.representative_relationship_other == "hija"
+    assert "Firmado por Carmen Martínez, hija, representante legalmente autorizado de Rosa Martínez" in \
+        nurse.get(f"/consents/{consent.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("overrides, field, message", [
+    ({"representative_name": "  "}, "representative_name", "Give the representative's full name."),
+    ({"representative_relationship": ""}, "representative_relationship", "Choose the representative's relationship"),
+    ({"representative_relationship": "neighbour"}, "representative_relationship", "Select a valid choice"),
+    ({"representative_relationship": "other"}, "representative_relationship_other", "Say how the representative"),
+])
+def test_a_representative_without_name_or_relationship_is_refused(setup, staff, overrides, field, message):
+    nurse = _ready(setup, staff)
+    response = sign(nurse, setup["procedure"], **{**REPRESENTATIVE, **overrides})
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    assert Consent.objects.count() == 0
+
+
+def test_the_database_refuses_a_consent_without_a_recorded_signer(setup, staff):
+    from django.db import IntegrityError, transaction
+
+    nurse = _ready(setup, staff)
+    sign(nurse, setup["procedure"])
+    signed = Consent.objects.get()
+    fields = {f.name: getattr(signed, f.name) for f in Consent._meta.concrete_fields if f.name != "id"}
+    for bad in ({"patient_typed_name": ""},
+                {"signed_by": "representative"},
+                {"signed_by": "representative", "patient_typed_name": "", "representative_name": "Carmen"},
+                {"representative_name": "Carmen", "representative_relationship": "parent"},
+                {"signed_by": "representative", "patient_typed_name": "", "representative_name": "Carmen",
+                 "representative_relationship": "other"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Consent.objects.create(**{**fields, **bad})
+
+
+def test_the_sign_page_offers_both_signers_in_the_patients_language(setup, staff):
+    nurse = _ready(setup, staff)
+    page = nurse.get(f"/procedures/{setup['procedure'].pk}/consent/", {"lang": "es"}).content.decode()
+    assert "Quién firma" in page and "Un representante legalmente autorizado del paciente" in page
+    assert "Tutor legal" in page and "Apoderado para decisiones de salud" in page
+
+
+# --- withdrawal -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"confirm": "on"}, "reason", "Give the reason the patient withdraws this consent."),
+    ({"reason": "   ", "confirm": "on"}, "reason", "Give the reason the patient withdraws this consent."),
+    ({"reason": "Changed her mind."}, "confirm", "Confirm that the patient withdraws this consent."),
+    ({"reason": "x" * 1001, "confirm": "on"}, "reason", "at most 1000 characters"),
+])
+def test_withdrawal_without_reason_or_confirmation_is_refused(setup, staff, data, field, message):
+    nurse = _ready(setup, staff)
+    sign(nurse, setup["procedure"])
+    consent = Consent.objects.get()
+    response = nurse.post(f"/consents/{consent.pk}/withdraw/", data)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["withdraw_form"].errors[field])
+    assert message.replace("'", "&#x27;") in response.content.decode()
+    assert ConsentWithdrawal.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="update", object_type="consents.consent").exists()
+
+
+def test_withdrawal_reason_is_stored_audited_and_shown_on_page_and_pdf(setup, staff, tmp_path):
+    nurse = _ready(setup, staff)
+    sign(nurse, setup["procedure"])
+    consent = Consent.objects.get()
+    response = nurse.post(f"/consents/{consent.pk}/withdraw/", {"reason": " Wants a second opinion. ", "confirm": "on"})
+    assert response.status_code == 302
+    assert ConsentWithdrawal.objects.get().reason == "Wants a second opinion."
+    event = AuditEvent.objects.get(action="update", object_type="consents.consent")
+    assert event.detail == {"withdrawn": True, "reason": "Wants a second opinion."}
+    assert "Reason: Wants a second opinion." in nurse.get(f"/consents/{consent.pk}/").content.decode()
+    pdf = " ".join(_pdf_text(nurse.get(f"/consents/{consent.pk}/consent.pdf").content, tmp_path).split())
+    assert "WITHDRAWN" in pdf and "Reason: Wants a second opinion." in pdf
+
+
 def _pdf_text(data: bytes, tmp_path) -> str:
     path = tmp_path / "consent.pdf"
     path.write_bytes(data)
