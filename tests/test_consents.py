@@ -377,7 +377,7 @@ def test_withdrawal_reason_is_stored_audited_and_shown_on_page_and_pdf(setup, st
     assert event.detail == {"withdrawn": True, "reason": "Wants a second opinion."}
     assert "Reason: Wants a second opinion." in nurse.get(f"/consents/{consent.pk}/").content.decode()
     pdf = " ".join(_pdf_text(nurse.get(f"/consents/{consent.pk}/consent.pdf").content, tmp_path).split())
-    assert "WITHDRAWN" in pdf and "Reason: Wants a second opinion." in pdf
+    assert "RETIRADO" in pdf and "Motivo: Wants a second opinion." in pdf  # the patient's language (es)
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:
