@@ -229,8 +229,8 @@ def test_a_name_that_is_not_the_patients_is_refused_and_nothing_is_stored(setup,
     response = sign(nurse, setup["procedure"], typed_name=typed)
     assert response.status_code == 400
     errors = response.context["form"].errors["typed_name"]
-    assert errors == ["The typed name must match the patient's name as registered: Rosa Martínez. If someone else "
-                      "signs for the patient, choose legally authorised representative."]
+    assert errors == [("The typed name must match the patient's name as registered: Rosa Martínez. If someone else "
+                       "signs for the patient, choose legally authorised representative.")]
     assert "registered: Rosa Martínez" in response.content.decode()
     assert Consent.objects.count() == 0
     assert not AuditEvent.objects.filter(action="create", object_type="consents.consent").exists()
@@ -371,7 +371,7 @@ def test_withdrawal_reason_is_stored_audited_and_shown_on_page_and_pdf(setup, st
     assert event.detail == {"withdrawn": True, "reason": "Wants a second opinion."}
     assert "Reason: Wants a second opinion." in nurse.get(f"/consents/{consent.pk}/").content.decode()
     pdf = " ".join(_pdf_text(nurse.get(f"/consents/{consent.pk}/consent.pdf").content, tmp_path).split())
-    assert "WITHDRAWN" in pdf and "Reason: Wants a second opinion." in pdf
+    assert "RETIRADO" in pdf and "Motivo: Wants a second opinion." in pdf  # the patient's language (es)
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:

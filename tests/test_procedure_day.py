@@ -38,7 +38,8 @@ def day(clinics, staff, make_patient):
                                          physician=physician, prep_tech=prep)
     estimate = Estimate.objects.create(clinic=north, procedure=procedure, currency="USD", total=1, created_by=nurse)
     Consent.objects.create(clinic=north, patient=patient, procedure=procedure, estimate=estimate, language="en",
-                           document_version="1", document_html="x", document_sha256="0" * 64, patient_typed_name="A",
+                           document_version="1", document_html="x", document_sha256="0" * 64,
+                           patient_typed_name=patient.full_name,
                            signature_png=b"p", explained_by=nurse)
     return {"procedure": procedure, "lot": lot, "centrifuge": centrifuge, "fluoro": fluoro, "north": north,
             "nurse": signed_in(nurse, north), "prep": signed_in(prep, north), "physician": signed_in(physician, north)}

@@ -131,7 +131,7 @@ def world(clinics, staff, make_patient, settings, tmp_path):
     estimate = Estimate.objects.create(clinic=north, procedure=world["procedure"], currency="USD", total=0, created_by=nurse)
     world["consent"] = Consent.objects.create(
         clinic=north, patient=patient, procedure=world["procedure"], estimate=estimate, language="en",
-        document_version="t", document_html="<p>t</p>", document_sha256="0" * 64, patient_typed_name="Ada",
+        document_version="t", document_html="<p>t</p>", document_sha256="0" * 64, patient_typed_name=patient.full_name,
         signature_png=b"png", explained_by=nurse)
     world["equipment"] = Equipment.objects.create(clinic=north, kind="ultrasound", manufacturer="A", model="B",
                                                   serial="U-1")

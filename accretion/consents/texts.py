@@ -39,6 +39,9 @@ UI = {
         "es": "Firmado por {name}, {relationship}, representante legalmente autorizado de {patient}",
     },
     "explained_by": {"en": "Explained by", "es": "Explicado por"},
+    "withdrawn": {"en": "WITHDRAWN", "es": "RETIRADO"},
+    "withdrawal_reason": {"en": "Reason", "es": "Motivo"},
+    "recorded_by": {"en": "Recorded by", "es": "Registrado por"},
 }
 
 # How a legally authorised representative is related to the patient, as it reads inside a sentence
