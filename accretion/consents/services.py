@@ -21,7 +21,7 @@ from accretion.consents.models import (
     Relationship,
     SignedBy,
 )
-from accretion.screenings.services import latest_screening, not_cleared_because
+from accretion.screenings.services import latest_screening, not_cleared
 
 MAX_SIGNATURE_BYTES = 300_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -37,7 +37,7 @@ class Refused(Exception):
 
 def estimate_blocker(procedure) -> str:
     """Why no estimate may be built now ("" when one may): the same screening rule as the consent."""
-    blocked = not_cleared_because(latest_screening(procedure.patient))
+    blocked = not_cleared(procedure.patient)
     return f"No estimate can be built. {blocked}" if blocked else ""
 
 
@@ -70,7 +70,7 @@ def create_estimate(request, procedure, *, consultation: bool, follow_up_visits:
 def consent_blockers(procedure) -> list[str]:
     """Why a consent cannot be taken now (empty when it can)."""
     reasons = []
-    blocked = not_cleared_because(latest_screening(procedure.patient))
+    blocked = not_cleared(procedure.patient)
     if blocked:
         reasons.append(blocked)
     if not procedure.estimates.exists():

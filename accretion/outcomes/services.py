@@ -53,26 +53,25 @@ def overdue(queryset, today):
 
 def cancel_tasks(procedure, reason: str, request=None) -> int:
     """Close the procedure's unanswered questionnaires with the reason (no link works, no reminder goes out)."""
-    tasks = list(QuestionnaireTask.objects.select_for_update()
-                 .filter(procedure=procedure, completed_at__isnull=True, cancelled_at__isnull=True))
-    now = timezone.now()
-    for task in tasks:
-        task.cancelled_at, task.cancel_reason = now, reason[:300]
-        task.version += 1
-        task.save(update_fields=["cancelled_at", "cancel_reason", "version"])
-        record(request, Action.UPDATE, task, patient_id=task.patient_id, clinic=task.clinic, cancelled=reason[:300])
-    return len(tasks)
+    return _set_cancelled(procedure, reason[:300], request)
 
 
 def reopen_tasks(procedure, request=None) -> int:
     """Open again the questionnaires a screening had closed, now that a newer one clears the patient."""
+    return _set_cancelled(procedure, "", request)
+
+
+def _set_cancelled(procedure, reason: str, request) -> int:
+    """Cancel (with `reason`) the open unanswered tasks, or reopen (`reason` empty) the cancelled ones; audited."""
     tasks = list(QuestionnaireTask.objects.select_for_update()
-                 .filter(procedure=procedure, completed_at__isnull=True, cancelled_at__isnull=False))
+                 .filter(procedure=procedure, completed_at__isnull=True, cancelled_at__isnull=bool(reason)))
+    at = timezone.now() if reason else None
     for task in tasks:
-        task.cancelled_at, task.cancel_reason = None, ""
+        task.cancelled_at, task.cancel_reason = at, reason
         task.version += 1
         task.save(update_fields=["cancelled_at", "cancel_reason", "version"])
-        record(request, Action.UPDATE, task, patient_id=task.patient_id, clinic=task.clinic, reopened=True)
+        change = {"cancelled": reason} if reason else {"reopened": True}
+        record(request, Action.UPDATE, task, patient_id=task.patient_id, clinic=task.clinic, **change)
     return len(tasks)
 
 

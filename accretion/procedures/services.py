@@ -18,7 +18,7 @@ from accretion.consents.services import active_consent
 from accretion.outcomes import services as outcomes
 from accretion.practice import services as practice
 from accretion.procedures.models import Addendum, FollowUp, Injection, Preparation, Procedure, Status, TimeOut
-from accretion.screenings.services import latest_screening, not_cleared_because
+from accretion.screenings.services import latest_screening, not_cleared
 
 BILLING_CODE = "0232T"  # PRP injection(s), any site, including image guidance, harvesting and preparation; 1 unit/session
 
@@ -59,7 +59,7 @@ def assign(request, procedure, *, physician, prep_tech, version) -> Procedure:
 def gate_problems(procedure, *, kit_lot, centrifuge, imaging_unit, on) -> list[str]:
     """Every hard gate that is not met, in plain words (empty = all met)."""
     problems = []
-    blocked = not_cleared_because(latest_screening(procedure.patient))
+    blocked = not_cleared(procedure.patient)
     if blocked:
         problems.append(blocked)
     if active_consent(procedure) is None:

@@ -14,7 +14,7 @@ from accretion.procedures import forms as day_forms
 from accretion.procedures import services, stages
 from accretion.procedures.forms import PlanProcedureForm
 from accretion.procedures.models import CHECKLIST, Procedure, Status
-from accretion.screenings.services import latest_screening, not_cleared_because
+from accretion.screenings.services import latest_screening, not_cleared, not_cleared_because
 
 
 @requires("procedure.plan")
@@ -88,8 +88,7 @@ def _page(request, procedure, *, bound=None, status=200):
         "addenda": list(procedure.addenda.select_related("author")),
         "follow_ups": list(procedure.follow_ups.all()),
         # A later screening that no longer clears the patient stops a planned procedure here, and on Today.
-        "blocked": (not_cleared_because(latest_screening(procedure.patient))
-                    if procedure.status == Status.PLANNED else ""),
+        "blocked": not_cleared(procedure.patient) if procedure.status == Status.PLANNED else "",
     }
     return render(request, "procedures/detail.html", context, status=status)
 

@@ -24,6 +24,11 @@ def not_cleared_because(screening: Screening | None) -> str:
     return NO_SCREENING if screening is None else screening.not_cleared_because
 
 
+def not_cleared(patient) -> str:
+    """`not_cleared_because` of the patient's latest screening: why their procedures cannot go ahead ("" if they can)."""
+    return not_cleared_because(latest_screening(patient))
+
+
 # Of procedures annotated by `with_clearance`: those whose patient's latest screening does not clear them.
 BLOCKED = (Q(screening_decision__isnull=True) | Q(screening_decision=Decision.INELIGIBLE)
            | (Q(screening_decision=Decision.REVIEW) & ~Q(screening_review=ReviewOutcome.PROCEED)))
