@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accretion.clinics.tenancy.ActiveClinicMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accretion.not_allowed.MethodNotAllowedMiddleware",
 ]
 if not DEBUG:
     MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")

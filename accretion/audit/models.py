@@ -40,6 +40,7 @@ class Action(models.TextChoices):
     LIST = "list", "Listed"
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"
+    DELETE = "delete", "Removed"
     EXPORT = "export", "Exported"
     PERMISSION_CHANGE = "permission_change", "Changed permissions"
     PASSWORD_CHANGE = "password_change", "Changed password"

@@ -201,6 +201,11 @@ def read_dicom_headers(upload) -> dict:
     return {name: text.replace("\x00", "")[:DICOM_VALUE_MAX] for name, text in headers.items()}
 
 
+class RemoveInjectionForm(VersionForm):
+    confirm = forms.BooleanField(label="Yes, remove this row: it was entered by mistake",
+                                 error_messages={"required": "Tick the box to confirm that this row is removed."})
+
+
 class CompleteForm(VersionForm):
     injected_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                  format="%Y-%m-%dT%H:%M"),

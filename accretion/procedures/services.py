@@ -132,6 +132,52 @@ def add_injection(request, procedure, data: dict, *, version) -> Injection:
     return injection
 
 
+REMOVAL_CLOSED = {
+    Status.PLANNED: "There is no injection to remove: the procedure has not started.",
+    Status.COMPLETED: "The procedure is completed: its injection rows no longer change.",
+    Status.SIGNED: "The record is signed and no longer changes: add an addendum to correct it.",
+    Status.CANCELLED: "The procedure is cancelled: its record no longer changes.",
+}
+
+
+def remove_injection(request, procedure, injection_id: int, *, version) -> dict:
+    """Remove an injection row entered by mistake, while the procedure is in progress (before completion).
+
+    The audit row keeps the removed values; a stored image goes with the row (deleted from the storage once the
+    transaction has committed). Nothing derived depends on the rows before completion: the kit was taken with the
+    preparation, and the dose and the protocol checks are computed from the rows at completion.
+    """
+    with transaction.atomic():
+        current = _lock(procedure, version, allowed=tuple(Status))
+        if current.status != Status.IN_PROGRESS:
+            raise Refused(REMOVAL_CLOSED[current.status])
+        injection = Injection.objects.select_for_update().filter(procedure=current, pk=injection_id).first()
+        if injection is None:
+            raise Refused("This injection row is no longer on the record.")
+        values = _injection_values(injection)
+        image = injection.image.name if injection.image else ""
+        storage = injection.image.storage
+        record(request, Action.DELETE, injection, patient_id=current.patient_id, values=values,
+               image_deleted=image or None)
+        injection.delete()
+        _bump(current)
+        if image:
+            transaction.on_commit(lambda: storage.delete(image))
+    return values
+
+
+def _injection_values(injection) -> dict:
+    return {
+        "target": injection.target, "levels": injection.levels, "side": injection.side,
+        "guidance": injection.guidance, "placement_confirmed": injection.placement_confirmed,
+        "volume_ml": str(injection.volume_ml), "needle_gauge": injection.needle_gauge,
+        "screening_time_s": None if injection.screening_time_s is None else str(injection.screening_time_s),
+        "dose_area_product": None if injection.dose_area_product is None else str(injection.dose_area_product),
+        "image": injection.image.name if injection.image else "", "dicom_headers": injection.dicom_headers,
+        "recorded_by": injection.recorded_by.get_username(), "recorded_at": injection.recorded_at.isoformat(),
+    }
+
+
 def clinic_protocol(clinic) -> protocol_rules.ProcedureProtocol:
     if clinic.procedure_protocol:
         return protocol_rules.ProcedureProtocol.from_dict(clinic.procedure_protocol)

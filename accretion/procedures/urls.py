@@ -12,6 +12,8 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/injections/", views.injection, name="injection"),
     path("procedures/<int:procedure_id>/injections/<int:injection_id>/image/", views.injection_image,
          name="injection-image"),
+    path("procedures/<int:procedure_id>/injections/<int:injection_id>/remove/", views.remove_injection,
+         name="injection-remove"),
     path("procedures/<int:procedure_id>/complete/", views.complete, name="complete"),
     path("procedures/<int:procedure_id>/sign/", views.sign, name="sign"),
     path("procedures/<int:procedure_id>/addenda/", views.addendum, name="addendum"),

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accretion.audit.log import Action, record
+from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.patients.models import Patient
 from accretion.outcomes import services as outcomes
@@ -48,7 +49,8 @@ def _procedure(request, procedure_id):
 
 
 def _day_forms(request, procedure, bound: dict):
-    """The forms of the step the procedure is at; `bound` replaces one with the submitted, invalid form."""
+    """The forms of the step the procedure is at that the user's role may save (`STEPS`); `bound` replaces one with
+    the submitted, invalid form. A role that may not save a step sees its state on the page, read-only."""
     initial = {"version": procedure.version}
     status = procedure.status
     forms = {}
@@ -70,8 +72,10 @@ def _day_forms(request, procedure, bound: dict):
         forms["addendum"] = day_forms.AddendumForm()
     if status in (Status.PLANNED, Status.IN_PROGRESS):
         forms["cancel"] = day_forms.CancelForm(initial=initial)
+    if status == Status.IN_PROGRESS:
+        forms["remove"] = day_forms.RemoveInjectionForm(initial=initial)
     forms.update(bound)
-    return forms
+    return {name: form for name, form in forms.items() if role_has(request.role, STEPS[name].required_permission)}
 
 
 def _page(request, procedure, *, bound=None, status=200):
@@ -187,6 +191,18 @@ def injection(request, procedure_id):
 
 @requires("procedure.record")
 @require_POST
+def remove_injection(request, procedure_id, injection_id):
+    procedure = _procedure(request, procedure_id)
+    injection = get_object_or_404(procedure.injections, pk=injection_id)
+    form = day_forms.RemoveInjectionForm(request.POST)
+    form.injection_id = injection.pk  # the row whose confirmation failed opens again
+    return _step(request, procedure, "remove", form,
+                 lambda p, f: services.remove_injection(request, p, injection.pk, version=_version(f)),
+                 "Injection row removed.")
+
+
+@requires("procedure.record")
+@require_POST
 def complete(request, procedure_id):
     procedure = _procedure(request, procedure_id)
     form = day_forms.CompleteForm(request.POST)
@@ -231,3 +247,9 @@ def _cancel_with_questionnaires(request):
             services.cancel(request, procedure, reason=reason, version=_version(form))
             outcomes.cancel_tasks(procedure, f"The procedure was cancelled: {reason.strip()}", request)
     return cancel_both
+
+
+# Each form of the procedure page and the view that saves it: a form is built only for a role holding that view's
+# permission (tests/test_forms_by_role.py checks every page of the portal the same way).
+STEPS = {"assign": assign_team, "timeout": timeout, "preparation": preparation, "injection": injection,
+         "remove": remove_injection, "complete": complete, "sign": sign, "addendum": addendum, "cancel": cancel}
