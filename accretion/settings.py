@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accretion.clinics.tenancy.ActiveClinicMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accretion.not_found.PortalNotFoundMiddleware",  # with DEBUG on too, staff see the portal's 404 page
 ]
 if not DEBUG:
     MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
