@@ -26,8 +26,12 @@ def test_demo_is_idempotent_and_audit_verify_catches_tampering(env, tmp_path):
     assert run("migrate", "-v0", env=env).returncode == 0
     first = run("demo", env=env)
     assert first.returncode == 0 and "physician@north.demo" in first.stdout and "accretion-demo" in first.stdout
-    again = run("demo", env=env)
+    assert "Accretion Portal: http://127.0.0.1:8000/ — demo sign-in" in first.stdout
+    again = run("demo", "--address", "0.0.0.0:9000", env=env)  # what `make run HOST=0.0.0.0:9000` passes
     assert again.returncode == 0 and "0 users and 0 patients created" in again.stdout
+    assert "Accretion Portal: http://127.0.0.1:9000/" in again.stdout
+    bad = run("demo", "--address", "nine thousand", env=env)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "nine thousand" in bad.stderr
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         assert db.execute("select count(*) from patients_patient").fetchone()[0] == 60
