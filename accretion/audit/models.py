@@ -42,6 +42,7 @@ class Action(models.TextChoices):
     UPDATE = "update", "Updated"
     EXPORT = "export", "Exported"
     PERMISSION_CHANGE = "permission_change", "Changed permissions"
+    UNLOCK = "unlock", "Unlocked an account"
     PASSWORD_CHANGE = "password_change", "Changed password"
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Asked for a password reset link"
     PASSWORD_RESET = "password_reset", "Reset password by e-mail link"
