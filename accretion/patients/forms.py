@@ -20,9 +20,21 @@ class PatientForm(forms.ModelForm):
         self.clinic = clinic
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.generates_mrn = not self.instance.pk and bool(clinic and clinic.mrn_pattern)
+        if self.generates_mrn:
+            self.fields["mrn"].required = False  # empty: save_patient numbers the patient by the clinic's pattern
+            self.fields["mrn"].help_text = f"Leave empty to number the patient by the clinic's pattern ({clinic.mrn_pattern})."
+        elif not self.instance.pk:
+            self.fields["mrn"].error_messages["required"] = (
+                "This field is required: this clinic has no MRN pattern to number patients by "
+                "(a clinic administrator can set one in Clinic settings).")
 
     def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip().upper()
+        if not mrn:
+            if self.generates_mrn:
+                return ""
+            raise forms.ValidationError(self.fields["mrn"].error_messages["required"])
         clash = Patient.objects.filter(clinic=self.clinic, mrn=mrn)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)

@@ -8,7 +8,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
-from accretion.clinical import names
+from accretion.clinical import mrn, names
+from accretion.clinics.models import MrnCounter
 from accretion.patients.forms import FIELDS, PatientForm
 from accretion.patients.models import Patient
 from accretion.procedures.models import Procedure
@@ -111,6 +112,12 @@ def save_patient(request, form: PatientForm) -> Patient:
         if creating:
             patient = form.save(commit=False)
             patient.clinic = form.clinic
+            if not patient.mrn:
+                try:
+                    patient.mrn = next_mrn(form.clinic)
+                except IntegrityError:
+                    form.add_error("mrn", "No free MRN was found by the clinic's pattern: type one.")
+                    raise
             _save_checking_mrn(form, patient)
             record(request, Action.CREATE, patient, patient_id=patient.pk)
             return patient
@@ -126,6 +133,23 @@ def save_patient(request, form: PatientForm) -> Patient:
         _save_checking_mrn(form, patient)
         record(request, Action.UPDATE, patient, patient_id=patient.pk, fields=changed)
         return patient
+
+
+def next_mrn(clinic) -> str:
+    """The clinic's next MRN by its pattern, in the caller's transaction: the clinic's counter row stays locked
+    until the registration commits, so two registrations at once get two numbers. A number some patient already
+    has (an MRN typed by hand) is skipped."""
+    MrnCounter.objects.get_or_create(clinic=clinic)  # the row to lock; the unique key settles a race to create it
+    counter = MrnCounter.objects.select_for_update().get(clinic=clinic)
+    year = timezone.localdate().year
+    taken = Patient.objects.filter(clinic=clinic)
+    for _ in range(1000):
+        counter.last += 1
+        candidate = mrn.format_mrn(clinic.mrn_pattern, counter.last, year)
+        if not taken.filter(mrn=candidate).exists():
+            counter.save(update_fields=["last"])
+            return candidate
+    raise IntegrityError("no free MRN in the next 1000 numbers of the clinic's pattern")
 
 
 def _save_checking_mrn(form: PatientForm, patient: Patient) -> None:
