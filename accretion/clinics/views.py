@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinics.forms import AddMemberForm, ChangeRoleForm, SwitchClinicForm
 from accretion.clinics.models import Membership
 from accretion.clinics.roles import CLINIC_ADMIN, PERMISSIONS, ROLE_NAMES
@@ -108,7 +108,8 @@ def _add_member(request, data):
             email = data["email"].lower()
             user = get_user_model().objects.create_user(username=email, email=email, password=data["password"])
         membership = Membership.objects.create(user=user, clinic=request.clinic, role=data["role"])
-        record(request, Action.PERMISSION_CHANGE, membership, member=user.username, role=data["role"], previous=None)
+        record(request, Action.PERMISSION_CHANGE, membership, member=user.username, role=data["role"], previous=None,
+               changes=changes({"role": None}, {"role": data["role"]}))
 
 
 @requires("members.manage")
@@ -128,12 +129,14 @@ def member_change(request, membership_id):
             return redirect("members")
         previous = membership.role
         if removing:
-            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None, previous=previous)
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None,
+                   previous=previous, changes=changes({"role": previous}, {"role": None}))
             membership.delete()
             messages.success(request, f"{membership.user.username} no longer has access to this clinic.")
         else:
             membership.role = new_role
             membership.save(update_fields=["role"])
-            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role, previous=previous)
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role,
+                   previous=previous, changes=changes({"role": previous}, {"role": new_role}))
             messages.success(request, f"{membership.user.username} is now {membership.get_role_display()}.")
     return redirect("members")

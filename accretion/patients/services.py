@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical import mrn, names
 from accretion.clinics.models import MrnCounter
 from accretion.patients.forms import FIELDS, PatientForm
@@ -127,11 +127,13 @@ def save_patient(request, form: PatientForm) -> Patient:
         if started_from is not None and started_from != current.version:
             raise EditConflict()
         changed = [name for name in FIELDS if getattr(current, name) != form.cleaned_data[name]]
+        before = {name: getattr(current, name) for name in changed}
         patient = form.save(commit=False)
         patient.version = current.version + 1
         patient.updated_at = timezone.now()
         _save_checking_mrn(form, patient)
-        record(request, Action.UPDATE, patient, patient_id=patient.pk, fields=changed)
+        record(request, Action.UPDATE, patient, patient_id=patient.pk, fields=changed,
+               changes=changes(before, {name: form.cleaned_data[name] for name in changed}))
         return patient
 
 
