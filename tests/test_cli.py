@@ -1,5 +1,6 @@
 """The installed `accretion` command, run as a separate process against a real database file."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -106,7 +107,9 @@ def test_an_operator_sets_up_a_clinic_and_its_first_administrator(env, tmp_path)
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         assert db.execute("select count(*) from auth_user").fetchone()[0] == 1
         actions = db.execute("select action, object_type from audit_auditevent order by id").fetchall()
+        roles = db.execute("select detail from audit_auditevent where action = 'permission_change'").fetchall()
     assert actions == [("create", "clinics.clinic"), ("permission_change", "clinics.membership")] * 2
+    assert all(json.loads(detail)["changes"] == {"role": [None, "clinic_admin"]} for (detail,) in roles)
     assert run("audit", "verify", env=env).returncode == 0
 
 
