@@ -19,7 +19,7 @@ run: $(STAMP)
 	scripts/system-packages.sh runtime
 	mkdir -p var
 	DEBUG=true $(VENV)/bin/accretion migrate --noinput
-	DEBUG=true $(VENV)/bin/accretion demo
+	DEBUG=true $(VENV)/bin/accretion demo --address $(HOST)
 	DEBUG=true $(VENV)/bin/accretion runserver $(HOST)
 
 test: $(STAMP)

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "accretion.clinics.tenancy.ActiveClinicMiddleware",
     "axes.middleware.AxesMiddleware",
     "accretion.not_allowed.MethodNotAllowedMiddleware",
+    "accretion.not_found.PortalNotFoundMiddleware",  # with DEBUG on too, staff see the portal's 404 page
 ]
 if not DEBUG:
     MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")

@@ -106,6 +106,7 @@ def test_permission_changes_are_audited(staff, clinics):
     response = admin.post(f"/members/{nurse_membership.pk}/", {"role": "physician"})
     assert response.status_code == 302
     row = AuditEvent.objects.get(action="permission_change")
-    assert row.detail == {"member": "nurse@north.test", "role": "physician", "previous": "nurse"}
+    assert row.detail == {"member": "nurse@north.test", "role": "physician", "previous": "nurse",
+                          "changes": {"role": ["nurse", "physician"]}}
     nurse_membership.refresh_from_db()
     assert nurse_membership.role == "physician"

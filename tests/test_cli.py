@@ -1,5 +1,6 @@
 """The installed `accretion` command, run as a separate process against a real database file."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -26,8 +27,12 @@ def test_demo_is_idempotent_and_audit_verify_catches_tampering(env, tmp_path):
     assert run("migrate", "-v0", env=env).returncode == 0
     first = run("demo", env=env)
     assert first.returncode == 0 and "physician@north.demo" in first.stdout and "accretion-demo" in first.stdout
-    again = run("demo", env=env)
+    assert "Accretion Portal: http://127.0.0.1:8000/ — demo sign-in" in first.stdout
+    again = run("demo", "--address", "0.0.0.0:9000", env=env)  # what `make run HOST=0.0.0.0:9000` passes
     assert again.returncode == 0 and "0 users and 0 patients created" in again.stdout
+    assert "Accretion Portal: http://127.0.0.1:9000/" in again.stdout
+    bad = run("demo", "--address", "nine thousand", env=env)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "nine thousand" in bad.stderr
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         assert db.execute("select count(*) from patients_patient").fetchone()[0] == 60
@@ -102,7 +107,9 @@ def test_an_operator_sets_up_a_clinic_and_its_first_administrator(env, tmp_path)
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         assert db.execute("select count(*) from auth_user").fetchone()[0] == 1
         actions = db.execute("select action, object_type from audit_auditevent order by id").fetchall()
+        roles = db.execute("select detail from audit_auditevent where action = 'permission_change'").fetchall()
     assert actions == [("create", "clinics.clinic"), ("permission_change", "clinics.membership")] * 2
+    assert all(json.loads(detail)["changes"] == {"role": [None, "clinic_admin"]} for (detail,) in roles)
     assert run("audit", "verify", env=env).returncode == 0
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from accretion.aftercare.calendar import build_calendar
 from accretion.aftercare.forms import AftercareSettingsForm, overrides
 from accretion.aftercare.texts import LANGUAGE_NAMES, LANGUAGES, handout, pick_language
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical.aftercare import plan
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.pdf import pdf_response, render_pdf
@@ -109,7 +109,8 @@ def clinic_settings(request):
             clinic.save(update_fields=["aftercare_protocol"])
             changed = sorted(k for k in set(before) | set(clinic.aftercare_protocol)
                              if before.get(k) != clinic.aftercare_protocol.get(k))
-            record(request, Action.UPDATE, clinic, object_type="clinics.aftercare_protocol", changed=changed)
+            record(request, Action.UPDATE, clinic, object_type="clinics.aftercare_protocol", changed=changed,
+                   changes=changes(current.to_dict(), protocol.to_dict()))
             messages.success(request, "Aftercare settings saved. Handouts and calendar files use them from now on.")
             return redirect("aftercare:settings")
     return render(request, "aftercare/settings.html", {"form": form, "protocol": current},

@@ -5,9 +5,39 @@ from django.db import models
 from accretion.audit.chain import append
 from accretion.audit.models import Action, AuditEvent
 
-__all__ = ["NO_CLINIC", "Action", "record", "client_address"]
+__all__ = ["NO_CLINIC", "Action", "changes", "client_address", "record"]
 
 NO_CLINIC = object()  # `record(..., clinic=NO_CLINIC)`: an account's own event, of no clinic, even within one
+
+
+def _plain(value):
+    """A value as JSON keeps it: dates, times, decimals and other objects as their text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _flat(values: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = _plain(value)
+    return flat
+
+
+def changes(before: dict, after: dict) -> dict:
+    """`{field: [old, new]}` for each field whose value differs: what an audit row of an edit keeps in its
+    `changes` detail (the audit page shows "field: old → new"). Nested settings are named by path
+    ("targets.facet_joint.volume_ml"); a field on one side only has None on the other. Never pass secrets."""
+    old, new = _flat(before or {}), _flat(after or {})
+    return {name: [old.get(name), new.get(name)] for name in sorted(set(old) | set(new))
+            if old.get(name) != new.get(name)}
 
 
 def client_address(request) -> str | None:

@@ -43,12 +43,25 @@ class Action(models.TextChoices):
     DELETE = "delete", "Removed"
     EXPORT = "export", "Exported"
     PERMISSION_CHANGE = "permission_change", "Changed permissions"
+    UNLOCK = "unlock", "Unlocked an account"
     PASSWORD_CHANGE = "password_change", "Changed password"
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Asked for a password reset link"
     PASSWORD_RESET = "password_reset", "Reset password by e-mail link"
     TWO_FACTOR_CHANGE = "two_factor_change", "Turned two-factor sign-in on or off"
     ALERT_SENT = "alert_sent", "Alerted the clinic"
     ALERT_FAILED = "alert_failed", "Could not alert the clinic"
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "(none)"
+    if value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value) or "(none)"
+    return str(value)
 
 
 class AuditEvent(models.Model):
@@ -73,6 +86,15 @@ class AuditEvent(models.Model):
             models.Index(fields=["clinic_id", "-at"], name="audit_clinic_time"),
             models.Index(fields=["patient_id", "-at"], name="audit_patient_time"),
         ]
+
+    @property
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field, old, new) of an edit as text, from the `changes` detail (accretion.audit.log.changes)."""
+        recorded = self.detail.get("changes") if isinstance(self.detail, dict) else None
+        if not isinstance(recorded, dict):
+            return []
+        return [(name, _shown(pair[0]), _shown(pair[1])) for name, pair in recorded.items()
+                if isinstance(pair, list) and len(pair) == 2]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "matches", "words"]
+__all__ = ["fold", "matches", "phone_digits", "search_key", "words"]
 
 # Latin letters that NFKD keeps whole (no combining mark to drop), written as
 # the plain letters a person types without them. After casefold().
@@ -47,13 +47,31 @@ MAX_WORDS = 30
 
 def fold(text: str) -> str:
     """The text without case, accents or the letters NFKD keeps whole: 'Łukasz Núñez' -> 'lukasz nunez'."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    # NFKD before casefolding too: a compatibility letter (e.g. "ℌ") decomposes to a capital that is then folded.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text or "").casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_LETTERS)
 
 
 def words(text: str) -> list[str]:
     """The folded words of a name: "  O'Brien-Smith " -> ['o', 'brien', 'smith']."""
     return _WORD.findall(fold(text))
+
+
+SEARCH_KEY_LENGTH = 600  # what the patient's stored search column holds
+
+
+def search_key(text: str) -> str:
+    """What patient search compares: the folded words, one space apart: ' Núñez-GÓMEZ ' -> 'nunez gomez'.
+
+    Patients store `search_key(given + " " + family)`; a query is split into the same words, and each must
+    occur in it. Folding twice changes nothing (the stored key is itself a valid query).
+    """
+    return " ".join(words(text))[:SEARCH_KEY_LENGTH].rstrip()
+
+
+def phone_digits(text: str) -> str:
+    """The ASCII digits of a phone number: '+1 (555) 010-1' -> '15550101'; the rest is how it was typed."""
+    return "".join(ch for ch in text or "" if "0" <= ch <= "9")
 
 
 def _spans(typed: list[str], name: str) -> list[range]:

@@ -3,6 +3,8 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from accretion.clinical import mrn
+from accretion.clinical.errors import FieldError
 from accretion.clinics.models import Clinic
 from accretion.clinics.roles import ROLES
 
@@ -54,14 +56,24 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor"]
+        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor", "mrn_pattern"]
         labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name",
                   "on_call_email": "E-mail", "on_call_phone": "SMS phone"}
         help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
                                "e.g. +1 (555) 010-0100.",
                       "on_call_name": "A person or a role, e.g. Nurse on call.",
                       "on_call_email": "Without one, the clinic administrators are e-mailed.",
-                      "on_call_phone": "For a text message: digits with the country code, e.g. +15550100200."}
+                      "on_call_phone": "For a text message: digits with the country code, e.g. +15550100200.",
+                      "mrn_pattern": f"Registration may then leave MRN empty: e.g. {mrn.EXAMPLE} gives NC-2026-00001. "
+                                     "Placeholders: {seq} the next number (required), {seq:05} the same with 5 digits, "
+                                     "{year} the year. Empty: every MRN is typed."}
+        widgets = {"mrn_pattern": forms.TextInput(attrs={"placeholder": mrn.EXAMPLE})}
+
+    def clean_mrn_pattern(self):
+        try:
+            return mrn.validate_pattern(self.cleaned_data["mrn_pattern"])
+        except FieldError as error:
+            raise forms.ValidationError(error.message) from None
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())

@@ -38,6 +38,8 @@ class Clinic(models.Model):
     require_two_factor = models.BooleanField(
         "require two-factor sign-in", default=False,
         help_text="Every member signs in with a code from an authenticator app as well as the password.")
+    # How MRNs are generated when registration leaves MRN empty (accretion.clinical.mrn); empty = MRN required.
+    mrn_pattern = models.CharField("MRN pattern", max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -60,6 +62,13 @@ class Clinic(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MrnCounter(models.Model):
+    """The last number a clinic's MRN pattern used. Locked while a registration takes the next one."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last = models.PositiveBigIntegerField(default=0)
 
 
 class Membership(models.Model):

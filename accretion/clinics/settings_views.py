@@ -10,7 +10,7 @@ from django.contrib import messages
 from django_otp import user_has_device
 from django.shortcuts import redirect, render
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical.instruments import DEFAULT_THRESHOLDS
 from accretion.clinics.forms import ClinicDetailsForm
 from accretion.clinics.models import Membership
@@ -48,7 +48,9 @@ def clinic_settings(request):
         changed = form.changed_data
         if changed:
             form.save()
-            record(request, Action.UPDATE, clinic, object_type="clinics.clinic", fields=changed)
+            record(request, Action.UPDATE, clinic, object_type="clinics.clinic", fields=changed,
+                   changes=changes({name: form.initial.get(name) for name in changed},
+                                   {name: form.cleaned_data[name] for name in changed}))
             messages.success(request, "Clinic details saved.")
         return redirect("clinic-settings")
     if form.errors:

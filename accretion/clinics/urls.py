@@ -23,4 +23,5 @@ urlpatterns = [
     path("clinic/", clinic_settings, name="clinic-settings"),
     path("members/", views.member_list, name="members"),
     path("members/<int:membership_id>/", views.member_change, name="member-change"),
+    path("members/<int:membership_id>/unlock/", views.member_unlock, name="member-unlock"),
 ]

@@ -1,13 +1,17 @@
+from axes.models import AccessAttempt
+from axes.utils import reset as reset_lockout
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinics.forms import AddMemberForm, ChangeRoleForm, SwitchClinicForm
 from accretion.clinics.models import Membership
 from accretion.clinics.roles import CLINIC_ADMIN, PERMISSIONS, ROLE_NAMES
@@ -51,13 +55,43 @@ def member_list(request):
         else:
             messages.success(request, f"{form.cleaned_data['email']} was added as {form.cleaned_data['role']}.")
             return redirect("members")
-    members = clinic_objects(request, Membership).select_related("user").order_by("user__username")
+    members = list(clinic_objects(request, Membership).select_related("user").order_by("user__username"))
+    locked = lockouts([m.user.username for m in members])
+    for member in members:
+        member.lockout = locked.get(member.user.username)
     return render(
         request,
         "clinics/members.html",
         {"form": form, "members": members, "role_names": ROLE_NAMES, "permission_rows": _permission_rows()},
         status=400 if form.errors else 200,
     )
+
+
+def lockouts(usernames) -> dict:
+    """The accounts among `usernames` that django-axes has locked now: username -> failures, last failure and
+    when the lock lifts by itself. One query, whatever the number of members."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    rows = (AccessAttempt.objects.filter(username__in=usernames, attempt_time__gt=timezone.now() - cooloff)
+            .values("username").annotate(failures=Sum("failures_since_start"), last=Max("attempt_time")))
+    return {row["username"]: {"failures": row["failures"], "last": row["last"], "until": row["last"] + cooloff}
+            for row in rows if row["failures"] >= settings.AXES_FAILURE_LIMIT}
+
+
+@requires("members.manage")
+@require_POST
+def member_unlock(request, membership_id):
+    """Lift a member's sign-in lock now (django-axes' own reset), instead of waiting for it to expire."""
+    membership = get_clinic_object(request, Membership.objects.select_related("user"), pk=membership_id)
+    username = membership.user.username
+    lock = lockouts([username]).get(username)
+    cleared = reset_lockout(username=username)
+    record(request, Action.UNLOCK, membership, member=username, failures=lock["failures"] if lock else 0,
+           cleared=cleared)
+    if lock:
+        messages.success(request, f"{username} can sign in again.")
+    else:
+        messages.info(request, f"{username} was not locked; nothing to unlock.")
+    return redirect("members")
 
 
 def _permission_rows():
@@ -74,7 +108,8 @@ def _add_member(request, data):
             email = data["email"].lower()
             user = get_user_model().objects.create_user(username=email, email=email, password=data["password"])
         membership = Membership.objects.create(user=user, clinic=request.clinic, role=data["role"])
-        record(request, Action.PERMISSION_CHANGE, membership, member=user.username, role=data["role"], previous=None)
+        record(request, Action.PERMISSION_CHANGE, membership, member=user.username, role=data["role"], previous=None,
+               changes=changes({"role": None}, {"role": data["role"]}))
 
 
 @requires("members.manage")
@@ -94,12 +129,14 @@ def member_change(request, membership_id):
             return redirect("members")
         previous = membership.role
         if removing:
-            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None, previous=previous)
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None,
+                   previous=previous, changes=changes({"role": previous}, {"role": None}))
             membership.delete()
             messages.success(request, f"{membership.user.username} no longer has access to this clinic.")
         else:
             membership.role = new_role
             membership.save(update_fields=["role"])
-            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role, previous=previous)
+            record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role,
+                   previous=previous, changes=changes({"role": previous}, {"role": new_role}))
             messages.success(request, f"{membership.user.username} is now {membership.get_role_display()}.")
     return redirect("members")

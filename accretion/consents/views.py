@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accretion import languages
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.consents import services, texts
 from accretion.consents.forms import EstimateForm, PriceListForm, WithdrawForm
@@ -22,7 +22,9 @@ def price_list(request):
     form = PriceListForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
-        record(request, Action.UPDATE, saved, object_type="consents.pricelist")
+        record(request, Action.UPDATE, saved, object_type="consents.pricelist",
+               changes=changes({name: form.initial.get(name) for name in form.changed_data},
+                               {name: form.cleaned_data[name] for name in form.changed_data}))
         messages.success(request, "Prices saved. New estimates use them; signed estimates keep theirs.")
         return redirect("consents:prices")
     return render(request, "consents/prices.html", {"form": form}, status=400 if form.errors else 200)

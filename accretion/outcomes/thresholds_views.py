@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical import instruments
 from accretion.clinics.models import Clinic
 from accretion.clinics.tenancy import requires
@@ -82,7 +82,8 @@ def responder_thresholds(request):
             clinic.save(update_fields=["outcome_protocol"])
             changed = summary.recompute_responders(clinic)
             record(request, Action.UPDATE, clinic, object_type="clinics.outcome_protocol",
-                   before=before.to_dict(), after=chosen.to_dict(), responder_flags_changed=changed)
+                   before=before.to_dict(), after=chosen.to_dict(), responder_flags_changed=changed,
+                   changes=changes(before.to_dict(), chosen.to_dict()))
         messages.success(request, f"Responder thresholds saved; {changed:,} responder "
                                   f"status{'es' if changed != 1 else ''} of earlier follow-ups recomputed.")
         return redirect("outcomes_analytics:thresholds")

@@ -21,7 +21,8 @@ Lang = Literal["en", "es"]
 
 
 class PatientIn(Schema):
-    mrn: str = Field(max_length=32, pattern=NO_NUL)
+    mrn: str = Field("", max_length=32, pattern=NO_NUL,
+                     description="Omitted or empty: the next MRN by the clinic's MRN pattern (if it has one).")
     given_name: str = Field(max_length=100, pattern=NO_NUL)
     family_name: str = Field(max_length=100, pattern=NO_NUL)
     date_of_birth: date

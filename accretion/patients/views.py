@@ -16,14 +16,24 @@ PAGE_SIZE = 25
 @requires("patient.view")
 def patient_list(request):
     form = PatientSearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
-    patients = services.search(clinic_objects(request, Patient), q)
+    form.is_valid()  # a bad filter is reported at its field; the valid ones still apply
+    filters = form.filters()
+    today = timezone.localdate()
+    patients = services.search(services.with_state(clinic_objects(request, Patient), today), filters["q"])
+    patients = services.filter_by_state(patients, screening=filters["screening"], procedure=filters["procedure"],
+                                        days=filters["days"], today=today)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [p.pk for p in page.object_list]
     if ids:
-        record(request, Action.LIST, object_type="patients.patient", query=q, ids=ids)
+        record(request, Action.LIST, object_type="patients.patient", query=filters["q"], ids=ids,
+               **{name: value for name, value in filters.items() if name != "q" and value and
+                  (name != "days" or filters["procedure"])})
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context = {"form": form, "page": page, "q": filters["q"], "filters": filters, "querystring": kept.urlencode(),
+               "filtered": bool(filters["screening"] or filters["procedure"])}
     template = "patients/_results.html" if request.htmx else "patients/list.html"
-    return render(request, template, {"form": form, "page": page, "q": q})
+    return render(request, template, context)
 
 
 @requires("patient.edit")

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical import protocol as rules
 from accretion.clinics.tenancy import requires
 from accretion.procedures.models import TARGET_LABELS
@@ -75,7 +75,7 @@ def procedure_protocol(request):
             clinic.procedure_protocol = protocol.to_dict()
             clinic.save(update_fields=["procedure_protocol"])
             record(request, Action.UPDATE, clinic, object_type="clinics.procedure_protocol",
-                   fingerprint=protocol.fingerprint)
+                   fingerprint=protocol.fingerprint, changes=changes(current.to_dict(), protocol.to_dict()))
             messages.success(request, f"Procedure protocol saved (fingerprint {protocol.fingerprint}). "
                                       "Procedures completed from now on are checked against it.")
             return redirect("procedures:protocol")

@@ -34,10 +34,11 @@ BLOCKED = (Q(screening_decision__isnull=True) | Q(screening_decision=Decision.IN
            | (Q(screening_decision=Decision.REVIEW) & ~Q(screening_review=ReviewOutcome.PROCEED)))
 
 
-def with_clearance(procedures):
+def with_clearance(procedures, patient: str = "patient_id"):
     """Procedures annotated with their patient's latest screening (`screening_decision`, `screening_review`,
-    None without one) and `blocked`, for lists that show which cannot go ahead without a query per row."""
-    latest = (Screening.objects.filter(patient=OuterRef("patient_id")).exclude(status=Status.DRAFT)
+    None without one) and `blocked`, for lists that show which cannot go ahead without a query per row.
+    For a queryset of patients themselves, pass ``patient="pk"``."""
+    latest = (Screening.objects.filter(patient=OuterRef(patient)).exclude(status=Status.DRAFT)
               .order_by("-decided_at", "-id"))
     return (procedures.annotate(screening_decision=Subquery(latest.values("decision")[:1]),
                                 screening_review=Subquery(latest.values("review_outcome")[:1]))

@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.clinical import screening as rules
 from accretion.clinical.errors import FieldError
 from accretion.clinics.tenancy import get_clinic_object, requires
@@ -121,7 +121,8 @@ def clinic_protocol(request):
             changed = {k: v for k, v in protocol.to_dict().items() if v != rules.DEFAULT_PROTOCOL.to_dict().get(k)}
             clinic.screening_protocol = changed
             clinic.save(update_fields=["screening_protocol"])
-            record(request, Action.UPDATE, clinic, object_type="clinics.screening_protocol", ruleset=protocol.ruleset)
+            record(request, Action.UPDATE, clinic, object_type="clinics.screening_protocol", ruleset=protocol.ruleset,
+                   changes=changes(current.to_dict(), protocol.to_dict()))
             messages.success(request, f"Screening protocol saved: new decisions use ruleset {protocol.ruleset}.")
             return redirect("screenings:protocol")
     return render(request, "screenings/protocol.html", {"form": form, "protocol": current},

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from accretion.clinical.names import fold, matches, words
+from accretion.clinical.names import fold, matches, phone_digits, search_key, words
 
 
 @pytest.mark.parametrize("typed, given_name, family_name", [
@@ -131,3 +131,42 @@ def test_the_module_imports_nothing_from_django():
     code = "import sys, accretion.clinical.names; print(any(m.startswith('django') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# Patient search keys (the stored Patient.search_name and the words of a query).
+
+@given(st.text(max_size=80))
+def test_search_key_is_idempotent(text):
+    key = search_key(text)
+    assert search_key(key) == key
+    assert key == key.strip() and "  " not in key
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20), st.data())
+def test_accents_and_case_do_not_change_the_search_key(plain, data):
+    accents = "\u0301\u0300\u0308\u0303\u0327\u030c"
+    decorated = "".join(ch + data.draw(st.sampled_from(["", *accents]), label="mark") for ch in plain)
+    decorated = unicodedata.normalize("NFC", decorated)
+    if data.draw(st.booleans(), label="upper"):
+        decorated = decorated.upper()
+    assert search_key(decorated) == search_key(plain) == plain
+
+
+@pytest.mark.parametrize("a, b, key", [("Gómez", "gomez", "gomez"), ("GÓMEZ", "Gomez", "gomez"),
+                                       ("Müller", "MULLER", "muller"), ("Núñez", "nunez", "nunez"),
+                                       ("Łukasz Søren", "lukasz soren", "lukasz soren"),
+                                       ("  José   María ", "jose maria", "jose maria"),
+                                       ("O'Brien-Smith", "o brien smith", "o brien smith"), ("ñ", "n", "n")])
+def test_search_key_examples(a, b, key):
+    assert search_key(a) == search_key(b) == key
+
+
+@given(st.text(max_size=40))
+def test_phone_digits_keeps_only_ascii_digits_in_order(text):
+    digits = phone_digits(text)
+    assert digits == phone_digits(digits) and all(ch in "0123456789" for ch in digits)
+    assert digits == "".join(ch for ch in text if ch in "0123456789")
+
+
+def test_phone_digits_examples():
+    assert phone_digits("+1 (555) 010-1") == phone_digits("1 555 0101") == "15550101"

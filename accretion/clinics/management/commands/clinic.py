@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count
 
-from accretion.audit.log import Action, record
+from accretion.audit.log import Action, changes, record
 from accretion.cli.base import OneLineUsage, add_subcommands, invalid, operator_name
 from accretion.clinics.forms import ClinicDetailsForm
 from accretion.clinics.models import Clinic, Membership, slug_validator
@@ -97,7 +97,8 @@ class Command(OneLineUsage, BaseCommand):
                 user = get_user_model().objects.create_user(username=email, email=email, password=password)
             membership = Membership.objects.create(user=user, clinic=clinic, role=CLINIC_ADMIN)
             record(None, Action.PERMISSION_CHANGE, membership, clinic=clinic, username=operator, source="command",
-                   member=user.username, role=CLINIC_ADMIN, previous=None)
+                   member=user.username, role=CLINIC_ADMIN, previous=None,
+                   changes=changes({"role": None}, {"role": CLINIC_ADMIN}))
         self.stdout.write(f"Clinic {slug} created: {clinic.name}. Clinic administrator: {email}.")
         if password is not None and not password_stdin:
             self.stdout.write(f"Initial password (shown once; change it after signing in): {password}")

@@ -4,10 +4,11 @@ import random
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accretion.audit.log import Action, record
+from accretion.cli.address import browse_url
 from accretion.clinics.models import Clinic, Membership
 from accretion.clinics.roles import ROLE_NAMES
 from accretion.consents.models import PriceList
@@ -62,7 +63,15 @@ def demo_patients(clinic, prefix, rng, today):
 class Command(BaseCommand):
     help = "Create the demo clinics (north, south), one user per role per clinic, and about 60 patients."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--address", default="127.0.0.1:8000",
+                            help="What `runserver` is given (port, or host:port), for the address printed at the end.")
+
     def handle(self, *args, **options):
+        try:
+            url = browse_url(options["address"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         User = get_user_model()
         rng = random.Random(20261127)
         today = date.today()
@@ -92,6 +101,6 @@ class Command(BaseCommand):
                 load_outcomes(clinic, members, patients, today)
                 load_today(clinic, members, patients[-len(TODAY_PLANS):], today)
         self.stdout.write(f"Demo data ready ({created_users} users and {created_patients} patients created now).")
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ with password '{PASSWORD}' as:")
+        self.stdout.write(f"Accretion Portal: {url} — demo sign-in with password '{PASSWORD}' as:")
         for slug, *_ in CLINICS:
             self.stdout.write("  " + "  ".join(f"{role}@{slug}.demo" for role in ROLE_NAMES))
