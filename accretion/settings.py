@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accretion.clinics.tenancy.ActiveClinicMiddleware",
+    "accretion.kiosk.middleware.PatientModeMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 if not DEBUG:
