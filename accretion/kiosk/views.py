@@ -26,8 +26,8 @@ PERMISSION = {"consent": "consent.obtain", "questionnaire": "outcomes.record"}
 RETURN_LIMIT = 10  # password attempts per account per minute to leave patient mode (the lockout counts them too)
 
 TEXT = {
-    "thanks": {"en": "Thank you. Please hand the tablet back to the staff.",
-               "es": "Gracias. Por favor, devuelva la tableta al personal."},
+    "thanks": {"en": "Please hand the tablet back to the staff.",
+               "es": "Por favor, devuelva la tableta al personal."},
     "signed": {"en": "Your consent is signed.", "es": "Su consentimiento está firmado."},
     "sent": {"en": "Your answers were sent to your clinic.", "es": "Sus respuestas se enviaron a su clínica."},
     "closed": {"en": "These questions are no longer open. Please hand the tablet back to the staff.",
