@@ -115,6 +115,18 @@ def fill(route, world):  # noqa: F811
                            else "x1", route)
 
 
+def test_error_pages_in_patient_mode_are_the_patients_too(setup, staff):  # noqa: F811
+    nurse = ready(setup, staff)
+    hand_over(nurse, setup["procedure"])
+    assert nurse.get("/patient-mode/nothing-here/")["Location"] == "/patient-mode/"
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = nurse.cookies
+    expired = strict.post("/patient-mode/", {"typed_name": "x"})  # no CSRF token: Django's 403
+    assert expired.status_code == 403
+    assert_patient_screen(expired)
+    assert "This form expired" not in expired.content.decode()
+
+
 def test_return_to_staff_needs_the_password_and_wrong_ones_are_audited(setup, staff):  # noqa: F811
     nurse = ready(setup, staff)
     hand_over(nurse, setup["procedure"])

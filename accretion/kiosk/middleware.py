@@ -13,7 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 STATE = "patient_mode"
-PREFIX = "/patient-mode/"
+PATIENT_PATHS = {"/patient-mode/", "/patient-mode/return/"}
 API_PREFIXES = ("/api/", "/fhir/")
 
 
@@ -37,8 +37,15 @@ class PatientModeMiddleware:
             return self.get_response(request)
         request.patient_mode = state
         path = request.path_info
-        if path.startswith((PREFIX, "/" + settings.STATIC_URL.lstrip("/"))):
+        if path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             return self.get_response(request)
+        if path in PATIENT_PATHS:
+            response = self.get_response(request)
+            still = STATE in request.session  # not after leaving, nor after a lockout signed the session out
+            if still and response.status_code >= 400 and not _patient_page(response):
+                # An error page of the staff layout (an expired form, say): the patient's own instead.
+                return _refused(request, state)
+            return response
         page = request.method in ("GET", "HEAD")
         if path.startswith(API_PREFIXES):
             if request.headers.get("Authorization"):  # a bearer token speaks for itself, not for this session
@@ -49,4 +56,12 @@ class PatientModeMiddleware:
             return JsonResponse({"detail": message, "errors": []}, status=403)
         if page:
             return redirect("patient-mode:screen")
-        return render(request, "kiosk/refused.html", {"language": state.get("language", "en")}, status=403)
+        return _refused(request, state)
+
+
+def _patient_page(response) -> bool:
+    return not getattr(response, "streaming", False) and b"data-patient-mode" in response.content
+
+
+def _refused(request, state):
+    return render(request, "kiosk/refused.html", {"language": state.get("language", "en")}, status=403)
