@@ -92,6 +92,8 @@ def test_nurse_hands_the_consent_to_the_patient(live_server, browser, sign_in, s
     sign_in(page, "nurse@north.test", PASSWORD)
     page.goto(f"{live_server.url}/procedures/{procedure.pk}/")
     hand = page.locator("form.hand-to-patient", has=page.locator("input[name=explained]"))
+    hand.scroll_into_view_if_needed()
+    page.screenshot(path=str(shot(page, f"{name}-procedure").with_name(f"{name}-procedure-screen.png")))
     hand.get_by_label("I explained this consent").check()
     hand.get_by_role("button", name="Hand to patient").click()
 
