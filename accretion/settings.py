@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accretion.clinics.tenancy.ActiveClinicMiddleware",
+    "accretion.kiosk.middleware.PatientModeMiddleware",
     "axes.middleware.AxesMiddleware",
     "accretion.not_allowed.MethodNotAllowedMiddleware",
     "accretion.not_found.PortalNotFoundMiddleware",  # with DEBUG on too, staff see the portal's 404 page

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("accretion.outcomes.urls")),
     path("", include("accretion.outcomes.analytics_urls")),
     path("", include("accretion.adverse_events.urls")),
+    path("", include("accretion.kiosk.urls")),
     path("learn/", include("accretion.education.urls")),
     path("audit/", audit_log, name="audit"),
     path("api/v1/", api.urls),

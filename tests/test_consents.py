@@ -176,7 +176,7 @@ def test_bad_signatures_are_refused_and_nothing_is_stored(setup, staff, override
     screen(setup["patient"])
     nurse = signed_in(staff[("north", "nurse")], setup["north"])
     estimate(nurse, setup["procedure"])
-    response = sign(nurse, setup["procedure"], **overrides)
+    response = sign(nurse, setup["procedure"], lang="en", **overrides)
     assert response.status_code == 400 and message in response.content.decode()
     assert Consent.objects.count() == 0
 
@@ -226,7 +226,7 @@ def _ready(setup, staff):
 @pytest.mark.parametrize("typed", ["Mickey Mouse", "Rosa Martín", "Rosa", "R. Martínez", "Rosa Quinlan"])
 def test_a_name_that_is_not_the_patients_is_refused_and_nothing_is_stored(setup, staff, typed):
     nurse = _ready(setup, staff)
-    response = sign(nurse, setup["procedure"], typed_name=typed)
+    response = sign(nurse, setup["procedure"], lang="en", typed_name=typed)
     assert response.status_code == 400
     errors = response.context["form"].errors["typed_name"]
     assert errors == [("The typed name must match the patient's name as registered: Rosa Martínez. If someone else "
@@ -309,7 +309,7 @@ def test_a_representative_of_another_relationship_says_which(setup, staff):
 ])
 def test_a_representative_without_name_or_relationship_is_refused(setup, staff, overrides, field, message):
     nurse = _ready(setup, staff)
-    response = sign(nurse, setup["procedure"], **{**REPRESENTATIVE, **overrides})
+    response = sign(nurse, setup["procedure"], lang="en", **{**REPRESENTATIVE, **overrides})
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert Consent.objects.count() == 0

@@ -115,7 +115,7 @@ def test_submitting_needs_the_required_answers(signed):
     t = task(signed, "2w")
     with at(date(2026, 12, 14)):
         response = Client().post(url(t), {"lang": "en", "submit": "1"})
-    assert response.status_code == 400 and "Please answer these before sending" in response.content.decode()
+    assert response.status_code == 400 and "Please answer questions" in response.content.decode()
     t.refresh_from_db()
     assert t.completed_at is None
 

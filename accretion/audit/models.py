@@ -50,6 +50,8 @@ class Action(models.TextChoices):
     TWO_FACTOR_CHANGE = "two_factor_change", "Turned two-factor sign-in on or off"
     ALERT_SENT = "alert_sent", "Alerted the clinic"
     ALERT_FAILED = "alert_failed", "Could not alert the clinic"
+    PATIENT_MODE_START = "patient_mode_start", "Handed the screen to the patient"
+    PATIENT_MODE_END = "patient_mode_end", "Took the screen back from the patient"
 
 
 def _shown(value) -> str:

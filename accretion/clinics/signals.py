@@ -30,7 +30,9 @@ def _login_failed(sender, credentials, request=None, **kwargs):
         return  # the lockout itself is recorded once, below
     account = _account(username)
     # The row names the targeted account (if it exists) so its clinics' admins see it.
-    record(request, Action.LOGIN_FAILED, user=account, clinic=None, username=username)
+    reason = getattr(request, "login_reason", "")  # e.g. the password asked again to leave patient mode
+    record(request, Action.LOGIN_FAILED, user=account, clinic=None, username=username,
+           **({"reason": reason} if reason else {}))
 
 
 @receiver(user_locked_out)

@@ -94,7 +94,7 @@ def prepare_document(procedure, language: str):
     return estimate, sections, document.as_html(language, sections)
 
 
-def decode_signature(data_url: str, strokes: str) -> bytes:
+def decode_signature(data_url: str, strokes: str, language: str = "en") -> bytes:
     prefix = "data:image/png;base64,"
     try:
         drawn = json.loads(strokes or "[]")
@@ -102,42 +102,44 @@ def decode_signature(data_url: str, strokes: str) -> bytes:
         drawn = []
     if not isinstance(drawn, list) or not any(
             isinstance(s, dict) and isinstance(s.get("points"), list) and len(s["points"]) >= 2 for s in drawn):
-        raise Refused("Please sign in the box.", field="signature")
+        raise Refused(texts.error("sign_here", language), field="signature")
+    unreadable = Refused(texts.error("unreadable", language), field="signature")
     if not data_url.startswith(prefix):
-        raise Refused("The signature could not be read; clear it and sign again.", field="signature")
+        raise unreadable
     try:
         png = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError):
-        raise Refused("The signature could not be read; clear it and sign again.", field="signature") from None
+        raise unreadable from None
     if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES:
-        raise Refused("The signature could not be read; clear it and sign again.", field="signature")
+        raise unreadable
     return png
 
 
 def signer_errors(patient, *, signed_by: str, typed_name: str, representative_name: str = "",
-                  representative_relationship: str = "", representative_relationship_other: str = "") -> dict:
+                  representative_relationship: str = "", representative_relationship_other: str = "",
+                  language: str = "en") -> dict:
     """Who signs and under which name, field by field: empty when the signer is recorded properly.
 
     The patient signs under their registered name (``clinical.names.matches``); a legally authorised
-    representative gives their full name and relationship to the patient ("other" in words).
+    representative gives their full name and relationship to the patient ("other" in words). The messages are
+    in `language` (the consent's).
     """
     errors = {}
     if signed_by == SignedBy.PATIENT:
         if not typed_name.strip():
-            errors["typed_name"] = "This field is required: the patient types their full name."
+            errors["typed_name"] = texts.error("typed_name_required", language)
         elif not names.matches(typed_name, patient.given_name, patient.family_name):
-            errors["typed_name"] = ("The typed name must match the patient's name as registered: "
-                                    f"{patient.given_name} {patient.family_name}. If someone else signs for the "
-                                    "patient, choose legally authorised representative.")
+            errors["typed_name"] = texts.error("typed_name_mismatch", language,
+                                               name=f"{patient.given_name} {patient.family_name}")
     elif signed_by == SignedBy.REPRESENTATIVE:
         if not representative_name.strip():
-            errors["representative_name"] = "Give the representative's full name."
+            errors["representative_name"] = texts.error("representative_name", language)
         if representative_relationship not in Relationship.values:
-            errors["representative_relationship"] = "Choose the representative's relationship to the patient."
+            errors["representative_relationship"] = texts.error("representative_relationship", language)
         elif representative_relationship == Relationship.OTHER and not representative_relationship_other.strip():
-            errors["representative_relationship_other"] = "Say how the representative is related to the patient."
+            errors["representative_relationship_other"] = texts.error("representative_relationship_other", language)
     else:
-        errors["signed_by"] = "Choose who signs: the patient or a legally authorised representative."
+        errors["signed_by"] = texts.error("signed_by", language)
     return errors
 
 
@@ -148,7 +150,7 @@ def sign_consent(request, procedure, *, language: str, shown_sha256: str, sectio
     signer = {"signed_by": signed_by, "typed_name": typed_name, "representative_name": representative_name,
               "representative_relationship": representative_relationship,
               "representative_relationship_other": representative_relationship_other}
-    errors = signer_errors(procedure.patient, **signer)
+    errors = signer_errors(procedure.patient, **signer, language=language)
     if errors:
         field, message = next(iter(errors.items()))
         raise Refused(message, field=field)
@@ -166,7 +168,7 @@ def sign_consent(request, procedure, *, language: str, shown_sha256: str, sectio
                           "Please read it again and sign.")
         missing = [s.title for s in rendered if s.code not in sections]
         if missing:
-            raise Refused("Please confirm every section: " + "; ".join(missing) + ".", field="sections")
+            raise Refused(texts.error("sections", language, items="; ".join(missing)), field="sections")
         consent = Consent.objects.create(
             clinic=procedure.clinic, patient=procedure.patient, procedure=procedure, estimate=estimate,
             language=language, document_version=texts.DOCUMENT_VERSION[language], document_html=html,

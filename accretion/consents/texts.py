@@ -44,6 +44,36 @@ UI = {
     "recorded_by": {"en": "Recorded by", "es": "Registrado por"},
 }
 
+# Why a signature was refused, in the consent's language (the form shows every one at once).
+ERRORS = {
+    "sections": {"en": "Please confirm every section: {items}.", "es": "Confirme cada sección: {items}."},
+    "section": {"en": "Please confirm this section.", "es": "Confirme esta sección."},
+    "sign_here": {"en": "Please sign in the box.", "es": "Firme en el recuadro."},
+    "unreadable": {"en": "The signature could not be read; clear it and sign again.",
+                   "es": "No se pudo leer la firma; bórrela y firme de nuevo."},
+    "typed_name_required": {"en": "This field is required: the patient types their full name.",
+                            "es": "Este campo es obligatorio: escriba su nombre completo."},
+    "typed_name_mismatch": {
+        "en": "The typed name must match the patient's name as registered: {name}. If someone else signs for the "
+              "patient, choose legally authorised representative.",
+        "es": "El nombre escrito debe coincidir con el nombre registrado del paciente: {name}. Si otra persona "
+              "firma por el paciente, elija representante legalmente autorizado."},
+    "representative_name": {"en": "Give the representative's full name.",
+                            "es": "Escriba el nombre completo del representante."},
+    "representative_relationship": {"en": "Choose the representative's relationship to the patient.",
+                                    "es": "Elija la relación del representante con el paciente."},
+    "representative_relationship_other": {"en": "Say how the representative is related to the patient.",
+                                          "es": "Diga qué relación tiene el representante con el paciente."},
+    "signed_by": {"en": "Choose who signs: the patient or a legally authorised representative.",
+                  "es": "Elija quién firma: el paciente o un representante legalmente autorizado."},
+    "summary": {"en": "Please correct the following before signing:", "es": "Corrija lo siguiente antes de firmar:"},
+}
+
+
+def error(key: str, language: str, **values) -> str:
+    return pick(ERRORS[key], language).format(**values)
+
+
 # How a legally authorised representative is related to the patient, as it reads inside a sentence
 # ("Signed by Ann Quinlan, legal guardian, ..."): lower case; lists capitalise the first letter.
 RELATIONSHIPS = {

@@ -1,8 +1,10 @@
 import base64
+from typing import ClassVar
 
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from accretion import languages
@@ -51,6 +53,9 @@ def estimate_new(request, procedure_id):
 
 
 class ConsentForm(forms.Form):
+    """The consent: every error is found in one submit (sections, signer, signature, countersignature), and the
+    drawn signature and the ticked sections come back with the page, so a refused form is never signed twice."""
+
     document_sha256 = forms.CharField(max_length=64, widget=forms.HiddenInput)
     sections = forms.MultipleChoiceField(choices=[(c, c) for c in texts.SECTION_TITLES], required=False,
                                          widget=forms.CheckboxSelectMultiple)
@@ -67,9 +72,17 @@ class ConsentForm(forms.Form):
         error_messages={"required": "The staff member who explained the consent must confirm it."},
     )
 
-    def __init__(self, *args, patient, language="en", **kwargs):
+    # Where the error summary links to, per field.
+    ANCHORS: ClassVar[dict] = {"signed_by": "signer", "signature": "signature-pad", "explained": "id_explained"}
+
+    def __init__(self, *args, patient, language="en", sections=(), countersigned=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
+        self.language = language
+        self.document_sections = list(sections)
+        self.signature_png = None
+        if countersigned:  # patient mode: the staff member confirmed the explanation when handing over
+            del self.fields["explained"]
         self.fields["representative_relationship"].choices = [("", "—")] + [
             (code, texts.pick(words, language)[:1].upper() + texts.pick(words, language)[1:])
             for code, words in texts.RELATIONSHIPS.items()]
@@ -77,9 +90,36 @@ class ConsentForm(forms.Form):
     def clean(self):
         data = super().clean()
         if "signed_by" in data:
-            for field, message in services.signer_errors(self.patient, **self.signer(data)).items():
+            for field, message in services.signer_errors(self.patient, **self.signer(data),
+                                                         language=self.language).items():
                 self.add_error(field, message)
+        ticked = set(data.get("sections") or ())
+        missing = [s for s in self.document_sections if s.code not in ticked]
+        if missing and "sections" not in self.errors:
+            self.add_error("sections", texts.error("sections", self.language,
+                                                   items="; ".join(s.title for s in missing)))
+        if "signature" not in self.errors and "strokes" not in self.errors:
+            try:
+                self.signature_png = services.decode_signature(data.get("signature", ""), data.get("strokes", ""),
+                                                               self.language)
+            except services.Refused as refused:
+                self.add_error("signature", str(refused))
         return data
+
+    def missing_sections(self) -> set[str]:
+        ticked = set(self.data.getlist("sections")) if self.is_bound else set()
+        return {s.code for s in self.document_sections if s.code not in ticked}
+
+    def summary(self) -> list[dict]:
+        """Every error, in the order of the page, with the anchor of its field."""
+        rows = [{"anchor": "", "message": message} for message in self.non_field_errors()]
+        missing = [s.code for s in self.document_sections if s.code in self.missing_sections()]
+        for name in self.fields:
+            for message in self.errors.get(name, ()):
+                anchor = f"section-{missing[0]}" if name == "sections" and missing else \
+                    self.ANCHORS.get(name, f"id_{name}")
+                rows.append({"anchor": anchor, "message": message})
+        return rows
 
     @staticmethod
     def signer(data) -> dict:
@@ -88,42 +128,64 @@ class ConsentForm(forms.Form):
                                                     "representative_relationship_other")}
 
 
-@requires("consent.obtain")
-def consent_sign(request, procedure_id):
-    procedure = get_clinic_object(request, Procedure.objects.select_related("patient", "clinic"), pk=procedure_id)
+def sign_page(request, procedure, *, language, template, countersigned=False, extra=None):
+    """The consent form of `procedure` in `language`: (response, the signed consent or None).
+
+    The staff page (`consent_sign`) and patient mode (accretion/kiosk) both serve it; in patient mode the
+    staff member confirmed the explanation when handing the screen over (`countersigned`). Django's own
+    messages ("This field is required.") come in the consent's language too."""
+    with translation.override(language):
+        return _sign_page(request, procedure, language=language, template=template, countersigned=countersigned,
+                          extra=extra)
+
+
+def _sign_page(request, procedure, *, language, template, countersigned, extra):
     patient = procedure.patient
-    language = languages.pick(request.GET.get("lang"), patient.preferred_language)
     blockers = services.consent_blockers(procedure)
     if blockers:
         return render(request, "consents/blocked.html", {"procedure": procedure, "patient": patient,
-                                                         "blockers": blockers}, status=409)
+                                                         "blockers": blockers}, status=409), None
     estimate, sections, html = services.prepare_document(procedure, language)
     form = ConsentForm(request.POST or None, initial={"document_sha256": Consent.digest(html)}, patient=patient,
-                       language=language)
+                       language=language, sections=sections, countersigned=countersigned)
     education = education_shown(language)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            png = services.decode_signature(data["signature"], data["strokes"])
             consent = services.sign_consent(
                 request, procedure, language=language, shown_sha256=data["document_sha256"],
-                sections=data["sections"], signature_png=png,
+                sections=data["sections"], signature_png=form.signature_png,
                 education=education if data["education_offered"] else None, **ConsentForm.signer(data),
             )
         except services.Refused as refused:
             form.add_error(refused.field if refused.field in form.fields else None, str(refused))
         else:
-            messages.success(request, "Consent signed.")
-            return redirect("consents:detail", consent_id=consent.pk)
+            return None, consent
     context = {
         "procedure": procedure, "patient": patient, "estimate": estimate, "sections": sections, "form": form,
         "language": language, "other_language": "es" if language == "en" else "en",
         "ui": {key: texts.pick(value, language) for key, value in texts.UI.items()},
         "education_label": texts.pick(texts.UI["education"], language).format(version=education["version"]),
         "confirmed": set(form.data.getlist("sections")) if form.is_bound else set(),
+        "unconfirmed": form.missing_sections() if form.errors else set(),
+        "summary": form.summary() if form.errors else [],
+        "summary_title": texts.error("summary", language),
+        "section_error": texts.error("section", language),
+        **(extra or {}),
     }
     record(request, Action.VIEW, procedure, purpose="consent", language=language)  # the document names the patient
-    return render(request, "consents/sign.html", context, status=400 if form.errors else 200)
+    return render(request, template, context, status=400 if form.errors else 200), None
+
+
+@requires("consent.obtain")
+def consent_sign(request, procedure_id):
+    procedure = get_clinic_object(request, Procedure.objects.select_related("patient", "clinic"), pk=procedure_id)
+    language = languages.pick(request.GET.get("lang"), procedure.patient.preferred_language)
+    response, consent = sign_page(request, procedure, language=language, template="consents/sign.html")
+    if consent is None:
+        return response
+    messages.success(request, "Consent signed.")
+    return redirect("consents:detail", consent_id=consent.pk)
 
 
 def _consent(request, consent_id):

@@ -34,6 +34,7 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.sections = []
         self.kinds = {}
+        self.numbers = {}  # each question's number on the page, 1, 2, 3... across the questionnaires
         for instrument in instruments:
             questionnaire = questionnaires.load(instrument, language)
             names = []
@@ -41,6 +42,7 @@ class QuestionnaireForm(forms.Form):
                 name = f"{instrument}__{item['linkId']}"
                 self.fields[name] = _field(item, language)
                 self.kinds[name] = (instrument, item["linkId"], item["type"], item.get("required", False))
+                self.numbers[name] = len(self.numbers) + 1
                 value = (initial_answers or {}).get(instrument, {}).get(item["linkId"])
                 if value is not None:
                     self.initial[name] = {True: "yes", False: "no"}.get(value, value) if item["type"] == "boolean" else value
@@ -51,7 +53,9 @@ class QuestionnaireForm(forms.Form):
 
     def section_fields(self):
         for section in self.sections:
-            yield section, [self[name] for name in section["names"]]
+            yield section, [(self.numbers[name], self[name], name in self.missing) for name in section["names"]]
+
+    missing: set = frozenset()  # names of the required questions left unanswered on submit (see `mark_missing`)
 
     def answers(self) -> dict:
         """Answers by instrument and linkId, leaving out the unanswered."""
@@ -67,6 +71,8 @@ class QuestionnaireForm(forms.Form):
             result.setdefault(instrument, {})[link_id] = value
         return result
 
-    def missing_required(self) -> list[str]:
-        return [str(self.fields[name].label) for name, (_, _, _, required) in self.kinds.items()
-                if required and self.cleaned_data.get(name) in (None, "")]
+    def missing_required(self) -> list[int]:
+        """The numbers of the required questions not answered; each is marked on the page."""
+        self.missing = {name for name, (_, _, _, required) in self.kinds.items()
+                        if required and name not in self.errors and self.cleaned_data.get(name) in (None, "")}
+        return [self.numbers[name] for name in self.kinds if name in self.missing]

@@ -1,10 +1,9 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accretion import languages
-from accretion.ratelimit import over_limit
 from accretion.audit.log import Action, client_address, record
 from accretion.clinical import red_flags
 from accretion.clinical.errors import FieldError
@@ -13,6 +12,7 @@ from accretion.outcomes import services
 from accretion.outcomes.advice import advice as red_flag_advice
 from accretion.outcomes.forms import QuestionnaireForm
 from accretion.outcomes.models import Mode, QuestionnaireTask
+from accretion.ratelimit import over_limit
 
 # Patient-facing words (the questions themselves come from the questionnaire files).
 TEXT = {
@@ -39,8 +39,8 @@ TEXT = {
                 "es": "Este enlace no es válido. Revise que copió el enlace completo o llame a su clínica."},
     "slow_down": {"en": "Too many attempts. Please wait a minute and try again.",
                   "es": "Demasiados intentos. Espere un minuto e inténtelo de nuevo."},
-    "missing": {"en": "Please answer these before sending: {items}",
-                "es": "Responda estas preguntas antes de enviar: {items}"},
+    "missing": {"en": "Please answer questions {items}.", "es": "Responda las preguntas {items}."},
+    "missing_one": {"en": "Please answer question {items}.", "es": "Responda la pregunta {items}."},
     "call": {"en": "Questions or a problem? Call {clinic}: {phone}.", "es": "¿Preguntas o algún problema? Llame a {clinic}: {phone}."},
 }
 RATE_LIMIT = 30  # requests per address per minute to the patient form
@@ -81,17 +81,28 @@ def patient_form(request, token):
     return _questionnaire(request, task, language, mode=Mode.PATIENT_LINK, template="outcomes/patient_form.html")
 
 
-def _questionnaire(request, task, language, *, mode, template, user=None):
+def _questionnaire(request, task, language, *, mode, template, user=None, done_template="outcomes/patient_message.html",
+                   extra=None):
+    # Django's own messages ("Enter a whole number.") in the questionnaire's language, like the questions.
+    with translation.override(language):
+        return _questionnaire_page(request, task, language, mode=mode, template=template, user=user,
+                                   done_template=done_template, extra=extra or {})
+
+
+def _questionnaire_page(request, task, language, *, mode, template, user, done_template, extra):
     form = QuestionnaireForm(request.POST or None, instruments=task.instruments, language=language,
                              initial_answers=services.answers_of(task))
     context = {"task": task, "form": form, "language": language, "other_language": "es" if language == "en" else "en",
-               "text": {key: value[language] for key, value in TEXT.items()}}
-    if request.method == "POST" and form.is_valid():
+               "text": {key: value[language] for key, value in TEXT.items()}, **extra}
+    if request.method == "POST":
+        valid = form.is_valid()
         submit = "submit" in request.POST
         missing = form.missing_required() if submit else []
         if missing:
-            form.add_error(None, _t("missing", language, items="; ".join(missing)))
-        else:
+            # One line naming the questions by number, not a message under each one.
+            form.add_error(None, _t("missing_one" if len(missing) == 1 else "missing", language,
+                                    items=", ".join(str(n) for n in missing)))
+        elif valid:
             try:
                 services.save(task, form.answers(), submit=submit, mode=mode, user=user, request=request)
             except FieldError as error:
@@ -108,9 +119,9 @@ def _questionnaire(request, task, language, *, mode, template, user=None):
                 context["advice"] = red_flag_advice(red_flags.assess(form.answers().get("safety")), task.clinic,
                                                     language)
                 if submit:
-                    response = render(request, "outcomes/patient_message.html",
+                    response = render(request, done_template,
                                       {"message": context["done"], "language": language, "task": task,
-                                       "advice": context["advice"]})
+                                       "advice": context["advice"], **extra})
                     response.advice = context["advice"]
                     return response
     return render(request, template, context, status=400 if form.errors else 200)

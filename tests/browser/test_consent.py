@@ -64,7 +64,7 @@ def test_estimate_then_consent_signed_on_a_tablet_then_withdrawn_and_signed_by_a
     draw_signature(tablet)
     tablet.get_by_label("I explained this consent").check()
     tablet.get_by_role("button", name="Firmar el consentimiento").click()
-    expect(tablet.get_by_text(f"must match the patient's name as registered: {patient.full_name}")).to_be_visible()
+    expect(tablet.get_by_text(f"debe coincidir con el nombre registrado del paciente: {patient.full_name}").first).to_be_visible()
     shot(tablet, "21-consent-wrong-name")
     assert Consent.objects.count() == 0
     # The patient's own name, typed in capitals and without accents, is accepted.
@@ -100,7 +100,7 @@ def test_estimate_then_consent_signed_on_a_tablet_then_withdrawn_and_signed_by_a
     tablet.get_by_label("Nombre completo del representante").fill("Lucía Ortega")
     tablet.get_by_label("Relación con el paciente").select_option(label="Otra")
     tablet.get_by_role("button", name="Firmar el consentimiento").click()
-    expect(tablet.get_by_text("Say how the representative is related to the patient.")).to_be_visible()
+    expect(tablet.get_by_text("Diga qué relación tiene el representante con el paciente.").first).to_be_visible()
     tablet.get_by_label("Relación con el paciente").select_option(label="Tutor legal")
     expect(tablet.get_by_label("Relación, en sus palabras")).to_be_hidden()
     draw_signature(tablet)

@@ -5,6 +5,15 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!form || !window.SignaturePad) return;
   const canvas = form.querySelector("canvas[data-signature-pad]");
   const pad = new window.SignaturePad(canvas, { penColor: "#0b2545", backgroundColor: "rgba(255,255,255,0)" });
+  const strokes = form.querySelector("input[name=strokes]");
+  const image = form.querySelector("input[name=signature]");
+  // A form that came back with errors carries the strokes already drawn: show them again, never sign twice.
+  try {
+    const drawn = JSON.parse(strokes.value || "[]");
+    if (Array.isArray(drawn) && drawn.length) pad.fromData(drawn);
+  } catch (error) {
+    pad.clear();
+  }
 
   function resize() {
     const data = pad.toData();
@@ -18,9 +27,13 @@ document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("resize", resize);
   resize();
 
-  form.querySelector("[data-signature-clear]").addEventListener("click", () => pad.clear());
+  form.querySelector("[data-signature-clear]").addEventListener("click", () => {
+    pad.clear();
+    image.value = "";
+    strokes.value = "";
+  });
   form.addEventListener("submit", () => {
-    form.querySelector("input[name=signature]").value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
-    form.querySelector("input[name=strokes]").value = JSON.stringify(pad.toData());
+    image.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
+    strokes.value = JSON.stringify(pad.toData());
   });
 });
