@@ -22,9 +22,9 @@ class PlanProcedureForm(forms.ModelForm):
                                  error_messages={"invalid": "A time of day, hours and minutes: for example 09:30."},
                                  help_text="Optional; without it the day list says time not set.")
     duration_minutes = forms.IntegerField(
-        min_value=MIN_DURATION, max_value=MAX_DURATION, initial=DEFAULT_DURATION, label="Expected duration (minutes)",
-        error_messages={"required": f"Give the expected duration: {MIN_DURATION} to {MAX_DURATION} minutes.",
-                        "invalid": f"A whole number of minutes, {MIN_DURATION} to {MAX_DURATION}.",
+        required=False, min_value=MIN_DURATION, max_value=MAX_DURATION, initial=DEFAULT_DURATION,
+        label="Expected duration (minutes)", help_text=f"Left empty: {DEFAULT_DURATION} minutes.",
+        error_messages={"invalid": f"A whole number of minutes, {MIN_DURATION} to {MAX_DURATION}.",
                         "min_value": f"At least {MIN_DURATION} minutes.",
                         "max_value": f"At most {MAX_DURATION} minutes (eight hours)."})
     room = forms.ChoiceField(required=False, error_messages={
@@ -49,6 +49,10 @@ class PlanProcedureForm(forms.ModelForm):
                                              "clinic settings page.")
         self.fields["physician"].queryset = _members(clinic, PHYSICIAN)
         self.fields["physician"].label_from_instance = lambda user: user.get_username()
+
+    def clean_duration_minutes(self):
+        minutes = self.cleaned_data["duration_minutes"]
+        return DEFAULT_DURATION if minutes is None else minutes
 
     def clean_planned_date(self):
         day = self.cleaned_data["planned_date"]
