@@ -30,7 +30,7 @@ class PlanProcedureForm(forms.ModelForm):
     room = forms.ChoiceField(required=False, error_messages={
         "invalid_choice": "Not a room of this clinic: %(value)s. Choose one of the list; the clinic administrator "
                           "sets the rooms on the clinic settings page."})
-    physician = forms.ModelChoiceField(queryset=None, required=False, label="Operating physician",
+    physician = forms.ModelChoiceField(queryset=None, required=False, label="Operating physician", empty_label="—",
                                        error_messages={"invalid_choice": "Not a physician of this clinic."},
                                        help_text="Optional now; the team is confirmed on the procedure page.")
 
