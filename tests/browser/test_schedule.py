@@ -1,3 +1,4 @@
+import io
 import subprocess
 
 import pytest
@@ -24,7 +25,7 @@ def _screened_patient():
 
 def test_planning_a_slot_today_by_room_and_physician_the_week_and_the_day_list(live_server, browser, sign_in, shot,
                                                                                 tmp_path):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     patient = _screened_patient()
     today = timezone.localdate()
 
@@ -48,7 +49,8 @@ def test_planning_a_slot_today_by_room_and_physician_the_week_and_the_day_list(l
     expect(nurse.get_by_text("It overlaps another booking of the room or the physician.")).to_be_visible()
     expect(nurse.locator("p.slot")).to_contain_text("09:00–09:25 (25 min) · Procedure room 1")
     planned = Procedure.objects.get(patient=patient)
-    assert (planned.start_time.strftime("%H:%M"), planned.room, planned.duration_minutes) == ("09:00", "Procedure room 1", 25)
+    slot = (planned.start_time.strftime("%H:%M"), planned.room, planned.duration_minutes)
+    assert slot == ("09:00", "Procedure room 1", 25)
 
     # A bad time is a field error, not a page error.
     nurse.goto(f"{live_server.url}/patients/{patient.pk}/procedures/new/")
