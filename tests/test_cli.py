@@ -30,12 +30,12 @@ def test_demo_is_idempotent_and_audit_verify_catches_tampering(env, tmp_path):
     assert again.returncode == 0 and "0 users and 0 patients created" in again.stdout
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
-        assert db.execute("select count(*) from patients_patient").fetchone()[0] == 60
+        assert db.execute("select count(*) from patients_patient").fetchone()[0] == 64
         assert db.execute("select count(distinct clinic_id) from patients_patient").fetchone()[0] == 2
     ok = run("audit", "verify", env=env)
-    # 60 patients, 48 signed procedures of the demo registry, and 10 screenings and 10 procedures planned for
+    # 64 patients, 48 signed procedures of the demo registry, and 10 screenings and 10 procedures planned for
     # the week (5 per clinic), each created once
-    assert ok.returncode == 0 and "128 rows verified" in ok.stdout
+    assert ok.returncode == 0 and "132 rows verified" in ok.stdout
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         db.execute("update audit_auditevent set object_id = '999' where id = 17")
