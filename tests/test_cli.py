@@ -157,7 +157,7 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
         for line in lines:
             models[item["type"]].model_validate_json(line)
         counts[item["type"]] = item["count"]
-    assert counts == {"Organization": 1, "Patient": 30, "Procedure": 27}  # 24 signed, 3 planned for today
+    assert counts == {"Organization": 1, "Patient": 32, "Procedure": 29}  # 24 signed, 5 planned for the week
     assert not list(out.glob("*.partial"))
     assert {path.stat().st_mode & 0o777 for path in out.iterdir()} == {0o600}  # patient data: the owner only
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
