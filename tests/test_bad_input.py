@@ -24,11 +24,12 @@ def test_an_injection_time_in_the_future_is_refused():
     assert CompleteForm({"version": "1", "injected_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}).is_valid()
 
 
-def test_a_plan_more_than_two_years_ahead_is_refused():
+def test_a_plan_more_than_two_years_ahead_is_refused(clinics):
     data = {"region": "lumbar", "targets": ["facet_joint"], "levels": "L4-L5", "kits": "1"}
-    far = PlanProcedureForm({**data, "planned_date": "9999-01-01"})
+    far = PlanProcedureForm({**data, "planned_date": "9999-01-01"}, clinic=clinics["north"])
     assert not far.is_valid() and "at most two years ahead" in far.errors["planned_date"][0]
-    near = PlanProcedureForm({**data, "planned_date": (timezone.localdate() + timedelta(days=700)).isoformat()})
+    near = PlanProcedureForm({**data, "planned_date": (timezone.localdate() + timedelta(days=700)).isoformat()},
+                             clinic=clinics["north"])
     assert near.is_valid(), near.errors
 
 

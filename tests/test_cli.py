@@ -35,12 +35,12 @@ def test_demo_is_idempotent_and_audit_verify_catches_tampering(env, tmp_path):
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "nine thousand" in bad.stderr
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
-        assert db.execute("select count(*) from patients_patient").fetchone()[0] == 60
+        assert db.execute("select count(*) from patients_patient").fetchone()[0] == 64
         assert db.execute("select count(distinct clinic_id) from patients_patient").fetchone()[0] == 2
     ok = run("audit", "verify", env=env)
-    # 60 patients, 48 signed procedures of the demo registry, and 6 screenings and 6 procedures planned for
-    # today (3 per clinic), each created once
-    assert ok.returncode == 0 and "120 rows verified" in ok.stdout
+    # 64 patients, 48 signed procedures of the demo registry, and 10 screenings and 10 procedures planned for
+    # the week (5 per clinic), each created once
+    assert ok.returncode == 0 and "132 rows verified" in ok.stdout
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
         db.execute("update audit_auditevent set object_id = '999' where id = 17")
@@ -164,7 +164,7 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
         for line in lines:
             models[item["type"]].model_validate_json(line)
         counts[item["type"]] = item["count"]
-    assert counts == {"Organization": 1, "Patient": 30, "Procedure": 27}  # 24 signed, 3 planned for today
+    assert counts == {"Organization": 1, "Patient": 32, "Procedure": 29}  # 24 signed, 5 planned for the week
     assert not list(out.glob("*.partial"))
     assert {path.stat().st_mode & 0o777 for path in out.iterdir()} == {0o600}  # patient data: the owner only
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:

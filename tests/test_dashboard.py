@@ -259,20 +259,24 @@ def test_the_demo_plans_the_day_it_is_loaded_and_plans_a_later_day_afresh(db):
 
     load(DAY)
     north = Clinic.objects.get(slug="north")
+    assert north.rooms == ["Procedure room 1", "Procedure room 2"]
     planned = Procedure.objects.filter(clinic=north, status="planned")
-    assert sorted(planned.values_list("planned_date", flat=True)) == [DAY] * 3
+    assert sorted(planned.values_list("planned_date", flat=True)) == [DAY] * 4 + [DAY + timedelta(days=2)]
+    assert sorted(planned.filter(planned_date=DAY).values_list("room", flat=True)) == [
+        "", "Procedure room 1", "Procedure room 1", "Procedure room 2"]
+    assert planned.filter(planned_date=DAY, start_time__isnull=True).count() == 1  # time not set, as happens
     load(DAY)  # the same day: nothing more
-    assert planned.count() == 3
+    assert planned.count() == 5
     later = DAY + timedelta(days=3)
     load(later)
     load(later)
-    assert sorted(planned.values_list("planned_date", flat=True)) == [later] * 3
+    assert sorted(planned.values_list("planned_date", flat=True)) == [later] * 4 + [later + timedelta(days=2)]
     cancelled = Procedure.objects.filter(clinic=north, status="cancelled")
-    assert sorted(cancelled.values_list("planned_date", flat=True)) == [DAY] * 3
+    assert sorted(cancelled.values_list("planned_date", flat=True)) == [DAY] * 4 + [DAY + timedelta(days=2)]
     assert all("2026-12-21" in reason for reason in cancelled.values_list("cancel_reason", flat=True))
     assert AuditEvent.objects.filter(object_type="procedures.procedure", action="update",
                                      object_id__in=[str(pk) for pk in cancelled.values_list("pk", flat=True)]
-                                     ).count() == 3
+                                     ).count() == 5
     with at(later):
         response = signed_in(User.objects.get(username="nurse@north.demo"), north).get("/")
     assert {p.planned_date for p in response.context["procedures"]["today"].rows} == {later}

@@ -269,3 +269,19 @@ def test_every_page_and_api_read_of_a_patients_record_is_audited(world, clinics,
         checked.append(route)
     assert silent == [], f"pages that show a patient's record without an audit row: {silent}"
     assert len(checked) >= 12, checked
+
+
+# Pages without an object in their path that list patients of a day or a week: another clinic's never appear.
+SCHEDULE_PAGES = ["/schedule/week/?start=2030-01-15", "/schedule/day/print/?date=2030-01-15"]
+
+
+@pytest.mark.django_db
+def test_schedule_pages_show_only_the_clinics_own_procedures(world, clinics, staff):
+    mrn = world["patient"].mrn  # planned for 2030-01-15 in clinic north
+    routes = {route for route, _, _ in operations()}
+    assert {"schedule/week/", "schedule/day/print/"} <= routes
+    for url in SCHEDULE_PAGES:
+        south = signed_in(staff[("south", "physician")], clinics["south"]).get(url)
+        north = signed_in(staff[("north", "physician")], clinics["north"]).get(url)
+        assert south.status_code == north.status_code == 200, url
+        assert mrn not in south.content.decode() and mrn in north.content.decode(), url

@@ -6,6 +6,7 @@ Every write runs in one transaction with its audit row.
 import re
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accretion.adverse_events.models import (
@@ -193,3 +194,10 @@ def for_patient(patient) -> list[AdverseEvent]:
 def serious_unjudged(queryset):
     """Serious events no physician has judged yet: the alert on the clinic's list."""
     return queryset.filter(serious=True, relatedness="")
+
+
+def serious_unjudged_for(queryset, physician):
+    """The serious unjudged events that are `physician`'s to judge. Events have no assignee: an event is theirs
+    when its procedure names them as the physician, or when nobody is named (no procedure, or no physician)."""
+    return serious_unjudged(queryset).filter(Q(procedure__physician=physician) | Q(procedure__isnull=True)
+                                             | Q(procedure__physician__isnull=True))

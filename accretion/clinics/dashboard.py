@@ -6,10 +6,16 @@ permission, and each links to the page where the work is done:
 - Safety (`patient.view`): serious adverse events no physician has judged
   yet (the alert a clinic administrator sees first), and problems patients
   reported in their follow-up answers that staff have not reviewed.
-- Procedures (`patient.view`): today's, the records completed and waiting
-  for the physician's signature, plans for an earlier day that were never
+- Procedures (`patient.view`): today's schedule, by start time, one list or
+  per room or per physician (`?by=time|room|physician`; another value shows
+  the default with a note), overlapping bookings marked; the records
+  completed and waiting for the physician's signature, plans for an earlier day that were never
   finished (to finish, or cancel with a reason), and plans blocked because
   the patient's latest screening no longer clears them.
+- For your review (physicians): screenings waiting for their review and
+  serious adverse events waiting for their judgement (see
+  screenings.services.waiting_for_review_by and
+  adverse_events.services.serious_unjudged_for for whose they are).
 - Follow-up (`outcomes.record`): questionnaires past their due date, still
   open and unanswered: the patients to call.
 - Practice (`practice.view`): clinical staff whose training is expired,
@@ -38,10 +44,13 @@ from accretion.outcomes import services as outcomes
 from accretion.outcomes.models import QuestionnaireTask
 from accretion.practice import services as practice
 from accretion.practice.models import Equipment, KitLot
+from accretion.procedures import schedule
 from accretion.procedures.models import Procedure, Status
-from accretion.screenings.services import BLOCKED, with_clearance
+from accretion.screenings.models import Screening
+from accretion.screenings.services import BLOCKED, waiting_for_review_by, with_clearance
 
 SHOWN = 8  # rows of each list; the rest are counted and one link away
+DAY_SHOWN = 50  # today's schedule; the rest are counted and on the printed day list
 CLINICAL_ROLES = (PHYSICIAN, NURSE, PREP_TECH)
 NOT_CANCELLED = [status for status in Status.values if status != Status.CANCELLED]  # an IN list the index serves
 
@@ -84,14 +93,24 @@ def _safety(request) -> dict:
 def _procedures(request, today) -> dict:
     procedures = clinic_objects(request, Procedure).select_related("patient", "physician")
     return {
-        "today": capped(with_clearance(procedures.filter(planned_date=today, status__in=NOT_CANCELLED))
-                        .order_by("patient__family_name", "patient__given_name", "id"), size=50),
+        "today": capped(schedule.by_start(with_clearance(procedures.filter(planned_date=today,
+                                                                           status__in=NOT_CANCELLED))), size=DAY_SHOWN),
         # Planned, but the patient's latest screening no longer clears them: to rescreen, review or cancel.
         "blocked": capped(with_clearance(procedures.filter(status=Status.PLANNED)).filter(BLOCKED)
                           .order_by("planned_date", "id")),
         "to_sign": capped(procedures.filter(status=Status.COMPLETED).order_by("completed_at", "id")),
         "unfinished": capped(procedures.filter(status__in=(Status.PLANNED, Status.IN_PROGRESS),
                                                planned_date__lt=today).order_by("planned_date", "id")),
+    }
+
+
+def _for_review(request) -> dict:
+    """The physician's own work: screenings to review and serious events to judge."""
+    screenings = clinic_objects(request, Screening).select_related("patient")
+    events = clinic_objects(request, AdverseEvent).select_related("patient")
+    return {
+        "screenings": capped(waiting_for_review_by(screenings, request.user).order_by("decided_at", "id")),
+        "events": capped(adverse_events.serious_unjudged_for(events, request.user).order_by("created_at", "id")),
     }
 
 
@@ -130,7 +149,8 @@ def _practice(request, today) -> dict:
 
 def _patients_named(sections: dict) -> list[int]:
     ids = set()
-    for capped_list in (sections.get("safety", {}).get("serious"), *sections.get("procedures", {}).values()):
+    for capped_list in (sections.get("safety", {}).get("serious"), *sections.get("procedures", {}).values(),
+                        *sections.get("review", {}).values()):
         if capped_list is not None:
             ids.update(row.patient_id for row in capped_list.rows)
     return sorted(ids)
@@ -141,6 +161,11 @@ def _patients_named(sections: dict) -> list[int]:
 def dashboard(request):
     today = timezone.localdate()
     sections = {"safety": _safety(request), "procedures": _procedures(request, today)}
+    by, by_message = schedule.parse_view(request.GET.get("by"))
+    day_rows = sections["procedures"]["today"].rows
+    schedule.mark_overlaps(day_rows)
+    if role_has(request.role, "screening.review"):
+        sections["review"] = _for_review(request)
     if role_has(request.role, "outcomes.record"):
         overdue = outcomes.overdue(clinic_objects(request, QuestionnaireTask), today)
         sections["follow_up"] = {"overdue": overdue.count(),
@@ -150,5 +175,7 @@ def dashboard(request):
     patients = _patients_named(sections)
     if patients:
         record(request, Action.LIST, object_type="clinic.dashboard", ids=patients)
-    return render(request, "clinics/dashboard.html", {"today": today, **sections})
+    context = {"today": today, "by": by, "by_message": by_message, "views": schedule.VIEWS,
+               "day_groups": schedule.group(day_rows, by, request.clinic.rooms), **sections}
+    return render(request, "clinics/dashboard.html", context)
 

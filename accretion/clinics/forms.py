@@ -51,13 +51,51 @@ class SwitchClinicForm(forms.Form):
     clinic = forms.IntegerField()
 
 
+MAX_ROOMS = 30
+ROOM_NAME_MAX = 40  # Procedure.room
+
+
+class RoomsField(forms.CharField):
+    """The clinic's rooms, one short name a line; stored as a list in the order given."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def __init__(self, *, encoder=None, decoder=None, show_hidden_initial=False, **kwargs):
+        super().__init__(**kwargs)  # (a JSONField hands its form field an encoder and a decoder)
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return [" ".join(line.split()) for line in (value or "").splitlines() if line.strip()]
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def validate(self, value):
+        too_long = [name for name in value if len(name) > ROOM_NAME_MAX]
+        if too_long:
+            raise forms.ValidationError(f"A room's name has at most {ROOM_NAME_MAX} characters: {too_long[0][:60]}")
+        seen = set()
+        for name in value:
+            if name.casefold() in seen:
+                raise forms.ValidationError(f"{name} is listed twice.")
+            seen.add(name.casefold())
+        if len(value) > MAX_ROOMS:
+            raise forms.ValidationError(f"At most {MAX_ROOMS} rooms.")
+
+    def run_validators(self, value):
+        pass  # the length limit of a CharField is about the text; validate() checks each name
+
+
 class ClinicDetailsForm(forms.ModelForm):
     """The clinic's name and the phone number printed on patients' handouts, consent and questionnaire pages."""
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor", "mrn_pattern"]
-        labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name",
+        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor", "mrn_pattern",
+                  "rooms"]
+        field_classes = {"rooms": RoomsField}
+        labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name", "rooms": "Rooms",
                   "on_call_email": "E-mail", "on_call_phone": "SMS phone"}
         help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
                                "e.g. +1 (555) 010-0100.",
@@ -66,7 +104,9 @@ class ClinicDetailsForm(forms.ModelForm):
                       "on_call_phone": "For a text message: digits with the country code, e.g. +15550100200.",
                       "mrn_pattern": f"Registration may then leave MRN empty: e.g. {mrn.EXAMPLE} gives NC-2026-00001. "
                                      "Placeholders: {seq} the next number (required), {seq:05} the same with 5 digits, "
-                                     "{year} the year. Empty: every MRN is typed."}
+                                     "{year} the year. Empty: every MRN is typed.",
+                      "rooms": "One room a line, e.g. Procedure room 1. Procedures are booked in these rooms and "
+                               "the day schedule lists them in this order."}
         widgets = {"mrn_pattern": forms.TextInput(attrs={"placeholder": mrn.EXAMPLE})}
 
     def clean_mrn_pattern(self):

@@ -35,6 +35,8 @@ class Clinic(models.Model):
     on_call_name = models.CharField("on-call contact name", max_length=200, blank=True)
     on_call_email = models.EmailField("on-call e-mail", max_length=254, blank=True)
     on_call_phone = models.CharField("on-call SMS phone", max_length=20, blank=True)
+    # The rooms procedures are booked in, by short name, in the order the day schedule lists them.
+    rooms = models.JSONField(default=list, blank=True)
     require_two_factor = models.BooleanField(
         "require two-factor sign-in", default=False,
         help_text="Every member signs in with a code from an authenticator app as well as the password.")

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accretion.clinical.anatomy import LEVELS, invalid_levels, normalize_level
+from accretion.clinical.schedule import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION
 from accretion.clinics.roles import PHYSICIAN, PREP_TECH
 from accretion.practice.models import Equipment, KitLot
 from accretion.procedures.models import CHECKLIST, TARGET_LABELS, Guidance, Injection, Preparation, Procedure
@@ -15,11 +16,43 @@ class PlanProcedureForm(forms.ModelForm):
     targets = forms.MultipleChoiceField(choices=list(TARGET_LABELS.items()), widget=forms.CheckboxSelectMultiple)
     levels = forms.CharField(max_length=200, help_text="Spinal levels, comma-separated: for example L4-L5, L5-S1.")
     kits = forms.IntegerField(min_value=1, max_value=10, initial=1, label="PRP kits")
+    start_time = forms.TimeField(required=False, label="Start time",
+                                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                                 input_formats=["%H:%M", "%H:%M:%S"],
+                                 error_messages={"invalid": "A time of day, hours and minutes: for example 09:30."},
+                                 help_text="Optional; without it the day list says time not set.")
+    duration_minutes = forms.IntegerField(
+        required=False, min_value=MIN_DURATION, max_value=MAX_DURATION, initial=DEFAULT_DURATION,
+        label="Expected duration (minutes)", help_text=f"Left empty: {DEFAULT_DURATION} minutes.",
+        error_messages={"invalid": f"A whole number of minutes, {MIN_DURATION} to {MAX_DURATION}.",
+                        "min_value": f"At least {MIN_DURATION} minutes.",
+                        "max_value": f"At most {MAX_DURATION} minutes (eight hours)."})
+    room = forms.ChoiceField(required=False, error_messages={
+        "invalid_choice": "Not a room of this clinic: %(value)s. Choose one of the list; the clinic administrator "
+                          "sets the rooms on the clinic settings page."})
+    physician = forms.ModelChoiceField(queryset=None, required=False, label="Operating physician", empty_label="—",
+                                       error_messages={"invalid_choice": "Not a physician of this clinic."},
+                                       help_text="Optional now; the team is confirmed on the procedure page.")
 
     class Meta:
         model = Procedure
-        fields = ["planned_date", "region", "targets", "levels", "kits"]
+        fields = ["planned_date", "start_time", "duration_minutes", "room", "physician", "region", "targets",
+                  "levels", "kits"]
         widgets = {"planned_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        rooms = list(clinic.rooms or [])
+        self.fields["room"].choices = [("", "—")] + [(name, name) for name in rooms]
+        if not rooms:
+            self.fields["room"].help_text = ("No rooms are set yet: the clinic administrator lists them on the "
+                                             "clinic settings page.")
+        self.fields["physician"].queryset = _members(clinic, PHYSICIAN)
+        self.fields["physician"].label_from_instance = lambda user: user.get_username()
+
+    def clean_duration_minutes(self):
+        minutes = self.cleaned_data["duration_minutes"]
+        return DEFAULT_DURATION if minutes is None else minutes
 
     def clean_planned_date(self):
         day = self.cleaned_data["planned_date"]

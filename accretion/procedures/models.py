@@ -9,9 +9,12 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
+from accretion.clinical.schedule import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION, Booking
 from accretion.clinical.screening import REGIONS, TARGETS
 from accretion.clinics.models import Clinic
 from accretion.patients.models import Patient
@@ -45,6 +48,13 @@ class Procedure(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="procedures")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     planned_date = models.DateField()
+    # The slot on the day schedule: optional (older plans have none), one of the clinic's rooms (Clinic.rooms,
+    # kept as the name so a renamed or retired room does not rewrite the record), and the minutes it is booked.
+    start_time = models.TimeField(null=True, blank=True)
+    room = models.CharField(max_length=40, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "expected duration (minutes)", default=DEFAULT_DURATION,
+        validators=[MinValueValidator(MIN_DURATION), MaxValueValidator(MAX_DURATION)])
     region = models.CharField(max_length=10, choices=[(r, r.title()) for r in REGIONS])
     targets = models.JSONField(default=list)
     levels = models.JSONField(default=list)
@@ -79,6 +89,9 @@ class Procedure(models.Model):
         indexes = [models.Index(fields=["clinic", "patient", "-planned_date"], name="procedure_patient_date"),
                    # The start page: today's procedures, those to sign, plans never finished.
                    models.Index(fields=["clinic", "status", "planned_date"], name="procedure_status_date")]
+        constraints = [models.CheckConstraint(
+            condition=Q(duration_minutes__gte=MIN_DURATION, duration_minutes__lte=MAX_DURATION),
+            name="procedure_duration_5_480")]
 
     def __str__(self):
         return f"{self.get_region_display()} PRP on {self.planned_date:%Y-%m-%d}"
@@ -86,6 +99,14 @@ class Procedure(models.Model):
     @property
     def target_labels(self) -> list[str]:
         return [TARGET_LABELS[t] for t in self.targets]
+
+    @property
+    def booking(self) -> Booking:
+        return Booking(self.start_time, self.duration_minutes)
+
+    @property
+    def end_time(self):
+        return self.booking.end_time()
 
     @property
     def is_open(self) -> bool:

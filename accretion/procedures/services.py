@@ -48,6 +48,17 @@ def _bump(procedure: Procedure, **fields) -> None:
     procedure.save(update_fields=[*fields, "version"])
 
 
+def plan(request, patient, form) -> Procedure:
+    """A planned procedure from a valid PlanProcedureForm, with its baseline questionnaire."""
+    with transaction.atomic():
+        procedure = form.save(commit=False)
+        procedure.clinic, procedure.patient, procedure.created_by = request.clinic, patient, request.user
+        procedure.save()
+        record(request, Action.CREATE, procedure)
+        outcomes.schedule_baseline(procedure)
+    return procedure
+
+
 def assign(request, procedure, *, physician, prep_tech, version) -> Procedure:
     with transaction.atomic():
         current = _lock(procedure, version, allowed=(Status.PLANNED,))

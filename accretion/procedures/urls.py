@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accretion.procedures import protocol_views, views
+from accretion.procedures import protocol_views, schedule_views, views
 
 app_name = "procedures"
 urlpatterns = [
@@ -18,5 +18,7 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/sign/", views.sign, name="sign"),
     path("procedures/<int:procedure_id>/addenda/", views.addendum, name="addendum"),
     path("procedures/<int:procedure_id>/cancel/", views.cancel, name="cancel"),
+    path("schedule/week/", schedule_views.week, name="week"),
+    path("schedule/day/print/", schedule_views.day_print, name="day-print"),
     path("clinic/procedure-protocol/", protocol_views.procedure_protocol, name="protocol"),
 ]

@@ -12,7 +12,7 @@ from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.patients.models import Patient
 from accretion.outcomes import services as outcomes
 from accretion.procedures import forms as day_forms
-from accretion.procedures import services, stages
+from accretion.procedures import schedule, services, stages
 from accretion.procedures.forms import PlanProcedureForm
 from accretion.procedures.models import CHECKLIST, Procedure, Status
 from accretion.screenings.services import latest_screening, not_cleared, not_cleared_because
@@ -21,7 +21,7 @@ from accretion.screenings.services import latest_screening, not_cleared, not_cle
 @requires("procedure.plan")
 def plan_procedure(request, patient_id):
     patient = get_clinic_object(request, Patient, pk=patient_id)
-    form = PlanProcedureForm(request.POST or None)
+    form = PlanProcedureForm(request.POST or None, clinic=request.clinic)
     screening = latest_screening(patient)
     blocked = not_cleared_because(screening)
     if blocked:
@@ -30,17 +30,22 @@ def plan_procedure(request, patient_id):
         return render(request, "procedures/plan.html", {"patient": patient, "blocked": blocked,
                                                         "screening": screening},
                       status=409 if request.method == "POST" else 200)
+    context = {"form": form, "patient": patient}
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            procedure = form.save(commit=False)
-            procedure.clinic, procedure.patient, procedure.created_by = request.clinic, patient, request.user
-            procedure.save()
-            record(request, Action.CREATE, procedure)
-            outcomes.schedule_baseline(procedure)
-        messages.success(request, "Procedure planned. Next: the cost estimate and the consent.")
-        return redirect("procedures:detail", procedure_id=procedure.pk)
+        # The room or the physician already booked at an overlapping time: a warning, and "Plan anyway".
+        data = form.cleaned_data
+        overlaps = schedule.conflicts(request.clinic, on=data["planned_date"], start=data["start_time"],
+                                      duration=data["duration_minutes"], room=data["room"],
+                                      physician=data["physician"])
+        seen = schedule.signature(overlaps)
+        if not overlaps or request.POST.get("acknowledged") == seen:
+            procedure = services.plan(request, patient, form)
+            messages.success(request, "Procedure planned. Next: the cost estimate and the consent."
+                             + (" It overlaps another booking of the room or the physician." if overlaps else ""))
+            return redirect("procedures:detail", procedure_id=procedure.pk)
+        context.update(overlaps=overlaps, acknowledge=seen)
     record(request, Action.VIEW, patient, purpose="plan_procedure")
-    return render(request, "procedures/plan.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)
+    return render(request, "procedures/plan.html", context, status=400 if form.errors else 200)
 
 
 def _procedure(request, procedure_id):

@@ -1,7 +1,7 @@
 """Screening use cases shared by the pages and the API."""
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
@@ -134,3 +134,22 @@ def _locked_draft(screening: Screening) -> Screening:
     if current.status != Status.DRAFT:
         raise ScreeningClosed("This screening has been decided and can no longer be edited; start a new one.")
     return current
+
+
+def waiting_for_review_by(screenings, physician):
+    """Of `screenings`, those waiting for a physician's review that are `physician`'s to do.
+
+    There is no assignment of screenings to physicians: a screening is theirs when it is the patient's latest,
+    its decision is "review", and an open (planned or started) procedure of the patient names them as its
+    physician, or no open procedure of the patient names any physician (nobody else's to do either).
+    """
+    from accretion.procedures.models import Procedure
+    from accretion.procedures.models import Status as ProcedureStatus
+
+    newer = (Screening.objects.filter(patient=OuterRef("patient_id")).exclude(status=Status.DRAFT)
+             .filter(Q(decided_at__gt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), id__gt=OuterRef("id"))))
+    open_plans = Procedure.objects.filter(patient=OuterRef("patient_id"),
+                                          status__in=(ProcedureStatus.PLANNED, ProcedureStatus.IN_PROGRESS))
+    return (screenings.filter(status=Status.DECIDED, decision=Decision.REVIEW).exclude(Exists(newer))
+            .filter(Exists(open_plans.filter(physician=physician))
+                    | ~Exists(open_plans.filter(physician__isnull=False))))

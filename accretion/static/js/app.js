@@ -16,3 +16,6 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

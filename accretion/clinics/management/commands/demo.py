@@ -23,6 +23,7 @@ CLINICS = [
     ("south", "South Interventional Spine Clinic", "+1 (555) 020-3000", "S"),
 ]
 PATIENTS_PER_CLINIC = 30
+SCHEDULE_PATIENTS = 2  # two more, for the day schedule, drawn apart so that the 30 above stay who they were
 # Example self-pay prices so estimates work out of the box; each clinic sets its own.
 EXAMPLE_PRICES = {"currency": "USD", "consultation": 250, "prp_kit": 450, "injection_target": 300,
                   "additional_level": 150, "image_guidance": 200, "follow_up_visit": 95}
@@ -41,8 +42,8 @@ FAMILY = {
 }
 
 
-def demo_patients(clinic, prefix, rng, today):
-    for number in range(1, PATIENTS_PER_CLINIC + 1):
+def demo_patients(clinic, prefix, rng, today, numbers=range(1, PATIENTS_PER_CLINIC + 1)):
+    for number in numbers:
         language = "es" if rng.random() < 0.3 else "en"
         given, sex = rng.choice(GIVEN[language])
         family = rng.choice(FAMILY[language])
@@ -61,7 +62,7 @@ def demo_patients(clinic, prefix, rng, today):
 
 
 class Command(BaseCommand):
-    help = "Create the demo clinics (north, south), one user per role per clinic, and about 60 patients."
+    help = "Create the demo clinics (north, south), one user per role per clinic, and about 64 patients."
 
     def add_arguments(self, parser):
         parser.add_argument("--address", default="127.0.0.1:8000",
@@ -93,7 +94,9 @@ class Command(BaseCommand):
                     members[role] = user
                 load_practice(clinic, members, today)
                 existing = set(Patient.objects.filter(clinic=clinic).values_list("mrn", flat=True))
-                new = [p for p in demo_patients(clinic, prefix, rng, today) if p.mrn not in existing]
+                extra = demo_patients(clinic, prefix, random.Random(f"{slug}-schedule"), today,
+                                      range(PATIENTS_PER_CLINIC + 1, PATIENTS_PER_CLINIC + SCHEDULE_PATIENTS + 1))
+                new = [p for p in [*demo_patients(clinic, prefix, rng, today), *extra] if p.mrn not in existing]
                 for patient in Patient.objects.bulk_create(new):
                     record(None, Action.CREATE, patient, patient_id=patient.pk, clinic=clinic, source="demo")
                 created_patients += len(new)
