@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from accretion import money
 from accretion.clinics.models import Clinic
 from accretion.clinics.roles import ROLES
 
@@ -54,7 +55,7 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor"]
+        fields = ["name", "phone", "locale", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor"]
         labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name",
                   "on_call_email": "E-mail", "on_call_phone": "SMS phone"}
         help_texts = {"phone": "Printed on aftercare handouts and shown on the patients' questionnaire pages, "
@@ -63,11 +64,24 @@ class ClinicDetailsForm(forms.ModelForm):
                       "on_call_email": "Without one, the clinic administrators are e-mailed.",
                       "on_call_phone": "For a text message: digits with the country code, e.g. +15550100200."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and "locale" not in self.data:
+            # A form posted without the field (an older page) keeps the clinic's format.
+            self.data = self.data.copy()
+            self.data["locale"] = self.instance.locale
+        self.fields["locale"] = forms.ChoiceField(
+            choices=money.locale_choices(), required=False, label=self.fields["locale"].label.capitalize(),
+            help_text=self.fields["locale"].help_text)
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError("The clinic needs a name.")
         return name
+
+    def clean_locale(self):
+        return self.cleaned_data["locale"] or self.instance.locale or money.DEFAULT_LOCALE
 
     def clean_on_call_name(self):
         return " ".join(self.cleaned_data["on_call_name"].split())
