@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from accretion.clinics.people import staff_name
 from accretion.practice.models import REQUIRED_MODULES, Equipment, Kind, KitLot, TrainingModule, lot_key
 
 MAX_STOCK = 100_000
@@ -37,7 +38,7 @@ class TrainingRecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.users = {m.user_id: m.user for m in memberships}
         self.fields["member"].choices = [("", "—")] + [
-            (m.user_id, f"{m.user.get_username()} ({m.get_role_display()})") for m in memberships]
+            (m.user_id, staff_name(m.user, m.role)) for m in memberships]
         self.fields["module"].choices = [("", "—")] + list(modules.items())
 
     def clean_completed_on(self):

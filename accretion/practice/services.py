@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
+from accretion.clinics.people import staff_name
 from accretion.practice.models import (
     IMAGING_KINDS,
     REQUIRED_MODULES,
@@ -133,7 +134,7 @@ def training_gaps(user, clinic, on: date) -> list[str]:
     ['nurse@north.demo has no current training in Aseptic preparation (expired 2026-10-01).']
     """
     latest = latest_records(clinic, on, users=[user], modules=REQUIRED_MODULES)
-    who = user.get_username()
+    who = staff_name(user)
     gaps = []
     for code, name in REQUIRED_MODULES.items():
         row = latest.get((user.pk, code))

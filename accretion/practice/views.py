@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accretion.clinics.models import Membership
+from accretion.clinics.people import staff_name
 from accretion.clinics.roles import NURSE, PHYSICIAN, PREP_TECH, ROLE_NAMES
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object, requires
 from accretion.practice import services
@@ -83,7 +84,7 @@ def training_record(request):
     data = form.cleaned_data
     row = services.record_training(request, user=form.user, module=data["module"],
                                    completed_on=data["completed_on"], expires_on=data["expires_on"])
-    messages.success(request, f"Training recorded for {form.user.get_username()}: {modules[row.module]}, "
+    messages.success(request, f"Training recorded for {staff_name(form.user)}: {modules[row.module]}, "
                               f"valid through {row.expires_on:%Y-%m-%d}.")
     return redirect("practice:training")
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accretion.clinical.anatomy import LEVELS, invalid_levels, normalize_level
+from accretion.clinics.people import staff_name
 from accretion.clinics.roles import PHYSICIAN, PREP_TECH
 from accretion.practice.models import Equipment, KitLot, lot_key
 from accretion.procedures.models import CHECKLIST, TARGET_LABELS, Guidance, Injection, Preparation, Procedure
@@ -60,9 +61,14 @@ def _members(clinic, *roles):
     return get_user_model().objects.filter(memberships__clinic=clinic, memberships__role__in=roles).order_by("username")
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return staff_name(user)
+
+
 class AssignForm(VersionForm):
-    physician = forms.ModelChoiceField(queryset=None, label="Operating physician")
-    prep_tech = forms.ModelChoiceField(queryset=None, label="Preparation technician")
+    physician = StaffChoiceField(queryset=None, label="Operating physician")
+    prep_tech = StaffChoiceField(queryset=None, label="Preparation technician")
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
