@@ -164,11 +164,13 @@ def issue_token(request, payload: TokenIn):
 
 
 def _register_routers():
+    from accretion.consents.api import router as prices
     from accretion.patients.api import router as patients
     from accretion.screenings.api import router as screenings
 
     api.add_router("/patients", patients)
     api.add_router("", screenings)
+    api.add_router("", prices)
 
 
 _register_routers()

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accretion.clinics.tenancy.clinic_context",
             ],
+            "builtins": ["accretion.clinics.templatetags.display"],
         },
     },
 ]

@@ -382,7 +382,7 @@ def _pdf_text(data: bytes, tmp_path) -> str:
 
 
 @pytest.mark.parametrize("lang, phrases", [
-    ("en", ["Consent to a platelet-rich plasma", "usually not covered by health insurance", "1841.00", "Signed by"]),
+    ("en", ["Consent to a platelet-rich plasma", "usually not covered by health insurance", "$1,841.00", "Signed by"]),
     ("es", ["Consentimiento para una inyección", "normalmente no las cubre el seguro", "Firmado por", "Riesgos"]),
 ])
 def test_pdf_copy_in_both_languages(setup, staff, tmp_path, lang, phrases):

@@ -116,6 +116,8 @@ NDI_BAND_ABOVE = "complete"
 
 # NRS pain 0-10.
 NRS_MIN, NRS_MAX = 0, 10
+# The lowest and highest score of each instrument: means and their intervals are clipped to these.
+SCALES = {"nrs": (NRS_MIN, NRS_MAX), "odi": (0, 100), "ndi": (0, 100)}
 
 # PGIC: single 7-point item (NINDS CDE; Hurst H, Bolton J. JMPT
 # 2004;27(1):26-35).  No published responder cut-off was found.

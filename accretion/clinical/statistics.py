@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "MeanCI", "Proportion", "mean_ci", "proportion", "rounded", "t_quantile"]
+__all__ = ["CONFIDENCE", "MeanCI", "Proportion", "clip", "mean_ci", "proportion", "rounded", "t_quantile"]
 
 CONFIDENCE = 0.95
 
@@ -128,19 +128,33 @@ def t_quantile(p: float, df: float) -> float:
     return (low + high) / 2.0
 
 
-def mean_ci(n: int, total: float, total_of_squares: float, confidence: float = CONFIDENCE) -> MeanCI | None:
-    """Mean, sample standard deviation and t interval from COUNT, SUM and SUM of squares; None for n = 0."""
+def mean_ci(n: int, total: float, total_of_squares: float, confidence: float = CONFIDENCE,
+            scale: tuple[float, float] | None = None) -> MeanCI | None:
+    """Mean, sample standard deviation and t interval from COUNT, SUM and SUM of squares; None for n = 0.
+
+    With `scale` (the instrument's lowest and highest score, e.g. (0, 10) for pain NRS), the interval is
+    clipped to it: no mean of such scores can lie outside, so a bound beyond it says nothing and is never
+    shown (tables, CSV, PDF and plots all read the clipped bounds). The mean itself is clipped too, against
+    rounding only (a mean of in-scale scores is in scale).
+    """
     n = int(n or 0)
     if n <= 0:
         return None
     total, total_of_squares = float(total), float(total_of_squares)
     mean = total / n
+    bottom, top = scale if scale is not None else (-math.inf, math.inf)
+    mean = clip(mean, bottom, top)
     if n == 1:
         return MeanCI(n, mean, None, None, None)
     variance = max(0.0, (total_of_squares - total * total / n) / (n - 1))  # rounding can give -1e-16
     sd = math.sqrt(variance)
     half = t_quantile(1.0 - (1.0 - confidence) / 2.0, n - 1) * sd / math.sqrt(n)
-    return MeanCI(n, mean, sd, mean - half, mean + half)
+    return MeanCI(n, mean, sd, clip(mean - half, bottom, top), clip(mean + half, bottom, top))
+
+
+def clip(value: float, bottom: float, top: float) -> float:
+    """`value` within [bottom, top]."""
+    return min(top, max(bottom, value))
 
 
 def proportion(successes: int, n: int, confidence: float = CONFIDENCE) -> Proportion | None:

@@ -38,6 +38,7 @@ from accretion.adverse_events import services as adverse_events
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.log import Action, record
 from accretion.clinics.models import Membership
+from accretion.clinics.people import staff_name
 from accretion.clinics.roles import NURSE, PHYSICIAN, PREP_TECH, role_has
 from accretion.clinics.tenancy import clinic_objects, requires
 from accretion.outcomes import services as outcomes
@@ -119,7 +120,7 @@ def _training_problems(request, today) -> list[Problem]:
     modules = practice.module_names(request.clinic)
     problems = []
     for row in practice.training_matrix(members.order_by("user__username"), modules, request.clinic, today):
-        who = row.membership.user.get_username()
+        who = staff_name(row.membership.user)
         for (code, name), cell in zip(modules.items(), row.cells):
             if cell.status == practice.MISSING:
                 problems.append(Problem(f"{who}: no {name} training on record", cell.status))

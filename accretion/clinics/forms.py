@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from accretion import money
 from accretion.clinical import mrn
 from accretion.clinical.errors import FieldError
 from accretion.clinics.models import Clinic
@@ -92,8 +93,8 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor", "mrn_pattern",
-                  "rooms"]
+        fields = ["name", "phone", "locale", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor",
+                  "mrn_pattern", "rooms"]
         field_classes = {"rooms": RoomsField}
         labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name", "rooms": "Rooms",
                   "on_call_email": "E-mail", "on_call_phone": "SMS phone"}
@@ -115,11 +116,24 @@ class ClinicDetailsForm(forms.ModelForm):
         except FieldError as error:
             raise forms.ValidationError(error.message) from None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and "locale" not in self.data:
+            # A form posted without the field (an older page) keeps the clinic's format.
+            self.data = self.data.copy()
+            self.data["locale"] = self.instance.locale
+        self.fields["locale"] = forms.ChoiceField(
+            choices=money.locale_choices(), required=False, label=self.fields["locale"].label.capitalize(),
+            help_text=self.fields["locale"].help_text)
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError("The clinic needs a name.")
         return name
+
+    def clean_locale(self):
+        return self.cleaned_data["locale"] or self.instance.locale or money.DEFAULT_LOCALE
 
     def clean_on_call_name(self):
         return " ".join(self.cleaned_data["on_call_name"].split())

@@ -42,6 +42,10 @@ class Clinic(models.Model):
         help_text="Every member signs in with a code from an authenticator app as well as the password.")
     # How MRNs are generated when registration leaves MRN empty (accretion.clinical.mrn); empty = MRN required.
     mrn_pattern = models.CharField("MRN pattern", max_length=60, blank=True)
+    # How money (and later other numbers) is written on the clinic's pages and documents: a BCP 47 tag
+    # with a territory (accretion.money.locale_choices), e.g. en-US gives $1,540.00 and es-ES 1.540,00 €.
+    locale = models.CharField("number and money format", max_length=20, default="en-US",
+                              help_text="How amounts are written, e.g. English (United States): $1,540.00.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

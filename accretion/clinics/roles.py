@@ -73,3 +73,8 @@ def permissions_markdown() -> str:
         marks = " | ".join("yes" if role in roles else "–" for role in ROLE_NAMES)
         rows.append(f"| `{name}` | {allows} | {marks} |")
     return "\n".join(rows)
+
+
+def role_label(role: str | None) -> str:
+    """The words for a role code ("prep_tech" -> "Preparation technician"); the code itself if unknown."""
+    return dict(ROLES).get(role, role or "")

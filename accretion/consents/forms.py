@@ -1,6 +1,14 @@
 from django import forms
 
+from accretion import money
 from accretion.consents.models import PriceList
+
+
+class CurrencyField(forms.ChoiceField):
+    """A select of the ISO 4217 codes in use; a typed code (API, older pages) is taken in any case."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
 
 
 class PriceListForm(forms.ModelForm):
@@ -9,8 +17,12 @@ class PriceListForm(forms.ModelForm):
         fields = ["currency", "consultation", "prp_kit", "injection_target", "additional_level", "image_guidance",
                   "follow_up_visit"]
 
-    def clean_currency(self):
-        return self.cleaned_data["currency"].strip().upper()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"] = CurrencyField(
+            choices=money.currency_choices(), label="Currency", initial="USD",
+            help_text="ISO 4217 code", error_messages={
+                "invalid_choice": "%(value)s is not an ISO 4217 currency code in use; choose one from the list."})
 
 
 class EstimateForm(forms.Form):

@@ -13,6 +13,7 @@ from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.consents import services, texts
 from accretion.consents.forms import EstimateForm, PriceListForm, WithdrawForm
 from accretion.consents.models import Consent, PriceList, Relationship, SignedBy
+from accretion.consents.pricing import ITEMS
 from accretion.education.content import shown as education_shown
 from accretion.pdf import pdf_response, render_pdf
 from accretion.procedures.models import Procedure
@@ -29,7 +30,10 @@ def price_list(request):
                                {name: form.cleaned_data[name] for name in form.changed_data}))
         messages.success(request, "Prices saved. New estimates use them; signed estimates keep theirs.")
         return redirect("consents:prices")
-    return render(request, "consents/prices.html", {"form": form}, status=400 if form.errors else 200)
+    stored = PriceList.objects.filter(pk=instance.pk).select_related("clinic").first() if instance.pk else None
+    shown = [(label, getattr(stored, code)) for code, label in ITEMS.items()] if stored else []
+    return render(request, "consents/prices.html", {"form": form, "price_list": stored, "shown": shown},
+                  status=400 if form.errors else 200)
 
 
 @requires("estimate.create")

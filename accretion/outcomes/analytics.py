@@ -46,8 +46,9 @@ from accretion.adverse_events.models import GRADE_SHORT, EventType
 from accretion.clinical import statistics
 from accretion.clinical.aftercare import parse_follow_up_key
 from accretion.clinical.errors import FieldError
-from accretion.clinical.statistics import rounded
+from accretion.clinical.instruments import SCALES
 from accretion.clinical.screening import DIAGNOSES, REGIONS, SUPPORTED_DIAGNOSES, TARGETS
+from accretion.clinical.statistics import rounded
 from accretion.outcomes import questionnaires
 from accretion.outcomes.summary import ALL_BIT, BASELINE, CONSISTENT_FROM, STRATUM_FIELDS, time_point_days
 from accretion.procedures.models import TARGET_LABELS
@@ -399,7 +400,8 @@ def by_time_point(rows: QuerySet, today: date, masks: bool = True) -> list[TimeP
         aggregates[f"{name}_squares"] = Sum(F(name) * F(name))
     result = []
     for row in rows.order_by().values("time_point").annotate(**aggregates):
-        means = {name: statistics.mean_ci(row[f"{name}_n"], row[f"{name}_sum"] or 0, row[f"{name}_squares"] or 0)
+        means = {name: statistics.mean_ci(row[f"{name}_n"], row[f"{name}_sum"] or 0, row[f"{name}_squares"] or 0,
+                                          scale=SCALES[name])
                  for name, _ in MEASURES}
         function, pain = _rates(row, ALL_BIT, masks)
         result.append(TimePoint(row["time_point"], row["planned"], row["closed"], row["completed_count"], means,

@@ -35,7 +35,7 @@ from accretion.outcomes.analytics import RESPONDER_TIME_POINTS, Report, time_poi
 
 __all__ = ["data_uri", "funnel_svg", "render_all", "responders_svg", "trajectories_svg"]
 
-VERSION = "5"  # change when the drawing changes: cached plots of the old drawing are then not used
+VERSION = "6"  # change when the drawing changes: cached plots of the old drawing are then not used
 CACHE_SECONDS = 7 * 24 * 3600
 STYLE = {
     "svg.fonttype": "none",
@@ -75,11 +75,6 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def _left_margin(labels, font_size: float = 9) -> float:
-    """Inches for the longest label on the y axis (DejaVu Sans is about 0.6 em wide per character)."""
-    return 0.25 + max((len(label) for label in labels), default=4) * font_size * 0.6 / 72
-
-
 # --- Trajectories -----------------------------------------------------------------------------------------
 
 
@@ -95,8 +90,7 @@ def trajectories_svg(report: Report) -> str:
 def _draw_trajectories(data: tuple) -> Figure:
     labels = [label for label, _ in data]
     x = list(range(len(data)))
-    figure = Figure(figsize=(WIDTH, 3.4))
-    figure.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.9, wspace=0.22)
+    figure = Figure(figsize=(WIDTH, 3.7), layout="constrained")
     pain, function = figure.subplots(1, 2)
     for axes, names, top, title in ((pain, ("nrs",), 10, "Pain (NRS, 0–10)"),
                                     (function, ("odi", "ndi"), 100, "Disability (ODI, NDI, 0–100 %)")):
@@ -111,8 +105,9 @@ def _draw_trajectories(data: tuple) -> Figure:
                 # NaN where a time point has no interval (a single score): the band breaks there instead of
                 # being drawn across it as if the interval were known.
                 nan = float("nan")
-                axes.fill_between([i for i, _ in series], [nan if v[2] is None else max(0, v[2]) for _, v in series],
-                                  [nan if v[3] is None else min(top, v[3]) for _, v in series], color=COLOURS[name],
+                # The bounds are already clipped to the instrument's scale (statistics.mean_ci).
+                axes.fill_between([i for i, _ in series], [nan if v[2] is None else v[2] for _, v in series],
+                                  [nan if v[3] is None else v[3] for _, v in series], color=COLOURS[name],
                                   alpha=0.18, linewidth=0, label=f"{name.upper()} 95 % CI")
         axes.set_title(title, loc="left")
         axes.set_xticks(x, labels)
@@ -120,11 +115,16 @@ def _draw_trajectories(data: tuple) -> Figure:
         axes.set_ylim(0, top)
         axes.set_ylabel("mean score (lower is better)")
         axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)
-        if axes.lines:
-            axes.legend(frameon=False, fontsize=7.5, loc="upper right")
-        else:
+        if not axes.lines:
             axes.text(0.5, 0.5, "no scores yet", transform=axes.transAxes, ha="center", color="#757575")
+    if pain.lines or function.lines:
+        _legend_below(figure, ncols=6)
     return figure
+
+
+def _legend_below(figure: Figure, **options) -> None:
+    """One legend for the figure, outside and below the axes: it can never cover a title or the data."""
+    figure.legend(frameon=False, fontsize=8, loc="outside lower center", **options)
 
 
 # --- Funnel -----------------------------------------------------------------------------------------------
@@ -138,9 +138,7 @@ def funnel_svg(report: Report) -> str:
 
 def _draw_funnel(data: tuple) -> Figure:
     height = 0.42 * max(len(data), 2) + 1.0
-    figure = Figure(figsize=(WIDTH, height))
-    figure.subplots_adjust(left=_left_margin([d[0] for d in data]) / WIDTH, right=0.98, bottom=0.55 / height,
-                           top=1 - 0.4 / height)
+    figure = Figure(figsize=(WIDTH, height + 0.3), layout="constrained")
     axes = figure.subplots()
     y = list(range(len(data)))[::-1]
     top = max([closed for _, closed, _, _ in data] + [1])
@@ -156,7 +154,7 @@ def _draw_funnel(data: tuple) -> Figure:
     axes.set_ylim(-0.6, len(data) - 0.4)
     axes.set_xlabel("questionnaires (one per procedure)")
     axes.set_title("Questionnaires completed, of those closed", loc="left")
-    axes.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.55, 1.0), ncols=2)
+    _legend_below(figure, ncols=2)
     return figure
 
 
@@ -183,9 +181,7 @@ def responders_svg(report: Report) -> str:
 def _draw_responders(rows: tuple) -> Figure:
     bar = 0.26
     height = 0.34 * len(rows) + 1.0
-    figure = Figure(figsize=(WIDTH, height))
-    figure.subplots_adjust(left=_left_margin([label for label, _ in rows]) / WIDTH, right=0.97,
-                           bottom=0.6 / height, top=1 - 0.4 / height)
+    figure = Figure(figsize=(WIDTH, height + 0.3), layout="constrained")
     axes = figure.subplots()
     positions = list(range(len(rows)))[::-1]
     rectangles, colours = [], []  # one collection: far cheaper to draw than a patch per bar
@@ -213,8 +209,8 @@ def _draw_responders(rows: tuple) -> Figure:
     axes.set_xlabel("function responders (%): ODI or NDI improved by the minimal important change")
     axes.set_title("Function responders by stratum", loc="left")
     axes.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    axes.legend(handles=[Patch(color=COLOURS[key], label=time_point_label(key)) for key in RESPONDER_TIME_POINTS],
-                frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.45, 1.0), ncols=3)
+    _legend_below(figure, handles=[Patch(color=COLOURS[key], label=time_point_label(key))
+                                   for key in RESPONDER_TIME_POINTS], ncols=3)
     return figure
 
 

@@ -3,7 +3,8 @@ import re
 from django import forms
 from django.utils import timezone
 
-from accretion.practice.models import REQUIRED_MODULES, Equipment, Kind, KitLot, TrainingModule
+from accretion.clinics.people import staff_name
+from accretion.practice.models import REQUIRED_MODULES, Equipment, Kind, KitLot, TrainingModule, lot_key
 
 MAX_STOCK = 100_000
 DATE = {"type": "date"}
@@ -37,7 +38,7 @@ class TrainingRecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.users = {m.user_id: m.user for m in memberships}
         self.fields["member"].choices = [("", "—")] + [
-            (m.user_id, f"{m.user.get_username()} ({m.get_role_display()})") for m in memberships]
+            (m.user_id, staff_name(m.user, m.role)) for m in memberships]
         self.fields["module"].choices = [("", "—")] + list(modules.items())
 
     def clean_completed_on(self):
@@ -140,7 +141,10 @@ class KitLotForm(forms.ModelForm):
         return " ".join(self.cleaned_data["manufacturer"].split())
 
     def clean_lot_number(self):
-        return self.cleaned_data["lot_number"].strip()
+        number = " ".join(self.cleaned_data["lot_number"].split())
+        if not lot_key(number):
+            raise forms.ValidationError("Enter the lot number printed on the kit.")
+        return number
 
     def clean_received_on(self):
         return _not_in_future(self.cleaned_data["received_on"], "date received")
@@ -148,10 +152,13 @@ class KitLotForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         product, lot_number = data.get("product"), data.get("lot_number")
-        if product and lot_number and KitLot.objects.filter(clinic=self.clinic, product=product,
-                                                            lot_number=lot_number).exists():
-            self.add_error("lot_number", "This clinic already has this lot of this product.")
         expiry, received = data.get("expiry_date"), data.get("received_on")
+        existing = (KitLot.objects.filter(clinic=self.clinic, product=product, lot_key=lot_key(lot_number))
+                    .order_by("key_clash", "id").first() if product and lot_number else None)
+        if existing and expiry and existing.expiry_date != expiry:
+            self.add_error("expiry_date", f"Lot {existing.lot_number} of this product is in stock with expiry "
+                                          f"{existing.expiry_date:%Y-%m-%d}; one lot has one expiry date. "
+                                          "Check the label.")
         if expiry and received and expiry < received:
             self.add_error("expiry_date", "This lot had expired before it was received; do not stock it.")
         return data
@@ -174,3 +181,16 @@ class StockAdjustForm(forms.Form):
         if data.get("counted") is not None and data.get("seen") is not None and data["counted"] == data["seen"]:
             self.add_error("counted", "That is the quantity already on hand; there is nothing to correct.")
         return data
+
+
+class ReasonForm(forms.Form):
+    """A required reason: releasing a quarantined lot, recording a recall."""
+
+    reason = forms.CharField(max_length=500, label="Reason", error_messages={"required": "Give the reason."},
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. manufacturer cleared the lot"}))
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Give the reason.")
+        return reason

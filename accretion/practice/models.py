@@ -5,6 +5,8 @@ in services.py (training gaps, kit lot, centrifuge and imaging problems) and
 takes kits from stock with `services.take_kit`.
 """
 
+import unicodedata
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -125,26 +127,60 @@ class Equipment(models.Model):
         return self.kind in IMAGING_KINDS
 
 
+def lot_key(lot_number: str) -> str:
+    """The form of a lot number that lots are matched by: `` abc 123 `` and ``ABC123`` are one lot.
+
+    Unicode compatibility forms are folded (NFKC, so a full-width ``ＡＢＣ`` is ``ABC``), every
+    whitespace character is removed and letters are upper-cased. Punctuation is kept: ``AB-12``
+    and ``AB12`` stay two lots, since a manufacturer may print both.
+    """
+    return "".join(unicodedata.normalize("NFKC", lot_number or "").split()).upper()
+
+
 class KitLot(models.Model):
-    """A lot of PRP preparation kits received by the clinic, and how many are left."""
+    """A lot of PRP preparation kits received by the clinic, and how many are left.
+
+    `lot_number` is kept as first printed (what staff see); `lot_key` (see `lot_key()`) is what
+    receiving, taking and recalling compare. A quarantined lot (recalled) gives no kit until a
+    clinic administrator releases it.
+    """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     product = models.CharField(max_length=120)
     manufacturer = models.CharField(max_length=120)
     lot_number = models.CharField("lot number", max_length=60)
+    lot_key = models.CharField(max_length=60, editable=False)
+    # Set only by the migration that introduced `lot_key`, on lots whose key another lot of the same
+    # product already had (e.g. "abc1" and "ABC1" stocked apart): both rows are kept, not merged.
+    key_clash = models.BooleanField(default=False, editable=False)
     expiry_date = models.DateField("expiry date")
     quantity_on_hand = models.PositiveIntegerField("quantity on hand")
     received_on = models.DateField("received on")
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    quarantine_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["expiry_date", "product", "lot_number"]
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "product", "lot_number"], name="kit_lot_unique_in_clinic"),
+            models.UniqueConstraint(fields=["clinic", "product", "lot_key"], condition=Q(key_clash=False),
+                                    name="kit_lot_key_unique_in_clinic"),
             models.CheckConstraint(condition=Q(quantity_on_hand__gte=0), name="kit_lot_stock_not_negative"),
+            models.CheckConstraint(condition=Q(quarantined_at__isnull=True) | ~Q(quarantine_reason=""),
+                                   name="kit_lot_quarantine_has_reason"),
         ]
-        indexes = [models.Index(fields=["lot_number"], name="kit_lot_number")]  # recalls search by lot
+        indexes = [models.Index(fields=["lot_key"], name="kit_lot_key")]  # recalls search by lot
 
     def __str__(self):
         return (f"{self.product}, lot {self.lot_number} (expires {self.expiry_date:%Y-%m-%d}, "
                 f"{self.quantity_on_hand} on hand)")
+
+    @property
+    def quarantined(self) -> bool:
+        return self.quarantined_at is not None
+
+    def save(self, *args, **kwargs):
+        self.lot_key = lot_key(self.lot_number)
+        if kwargs.get("update_fields") is not None and "lot_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "lot_key"}
+        super().save(*args, **kwargs)

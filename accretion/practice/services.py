@@ -31,8 +31,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
-from accretion.practice.models import (IMAGING_KINDS, REQUIRED_MODULES, Equipment, Kind, KitLot, TrainingModule,
-                                       TrainingRecord)
+from accretion.clinics.people import staff_name
+from accretion.practice.models import (
+    IMAGING_KINDS,
+    REQUIRED_MODULES,
+    Equipment,
+    Kind,
+    KitLot,
+    TrainingModule,
+    TrainingRecord,
+    lot_key,
+)
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -125,7 +134,7 @@ def training_gaps(user, clinic, on: date) -> list[str]:
     ['nurse@north.demo has no current training in Aseptic preparation (expired 2026-10-01).']
     """
     latest = latest_records(clinic, on, users=[user], modules=REQUIRED_MODULES)
-    who = user.get_username()
+    who = staff_name(user)
     gaps = []
     for code, name in REQUIRED_MODULES.items():
         row = latest.get((user.pk, code))
@@ -299,13 +308,17 @@ def kit_expiry_status(lot: KitLot, on: date) -> str:
 def kit_lot_problems(lot: KitLot | None, on: date) -> list[str]:
     """Why no kit of this lot may be used on day `on` (empty list: one may).
 
-    Problems: none chosen; expired (expiry date before `on`; a lot may be used
-    on its expiry date); out of stock. This reads the row as loaded: the
-    decisive check is `take_kit`'s conditional update.
+    Problems: none chosen; quarantined (recalled, not released); expired
+    (expiry date before `on`; a lot may be used on its expiry date); out of
+    stock. This reads the row as loaded: the decisive check is `take_kit`'s
+    conditional update.
     """
     if lot is None:
         return ["No kit lot is selected."]
     problems = []
+    if lot.quarantined_at is not None:
+        problems.append(f"Kit lot {lot.lot_number} ({lot.product}) is quarantined: {quarantine_label(lot)}. "
+                        "A clinic administrator must release it before it is used.")
     if lot.expiry_date < on:
         problems.append(f"Kit lot {lot.lot_number} ({lot.product}) expired on {_iso(lot.expiry_date)}.")
     if lot.quantity_on_hand <= 0:
@@ -317,10 +330,11 @@ def take_kit(lot: KitLot, on: date) -> None:
     """Take one kit of `lot` from stock, for use on day `on`, in the caller's transaction.
 
     One conditional UPDATE decrements the stock only if the lot (of its
-    clinic) still has a kit and has not expired on `on`::
+    clinic) still has a kit, has not expired on `on` and is not quarantined::
 
         UPDATE practice_kitlot SET quantity_on_hand = quantity_on_hand - 1
          WHERE id = %s AND clinic_id = %s AND quantity_on_hand > 0 AND expiry_date >= %s
+           AND quarantined_at IS NULL
 
     The database decides, not a value read earlier: on PostgreSQL a second
     concurrent update waits for the first to commit and re-checks the
@@ -333,7 +347,7 @@ def take_kit(lot: KitLot, on: date) -> None:
     On success `lot.quantity_on_hand` is refreshed from the database.
     """
     updated = KitLot.objects.filter(
-        pk=lot.pk, clinic_id=lot.clinic_id, quantity_on_hand__gt=0, expiry_date__gte=on,
+        pk=lot.pk, clinic_id=lot.clinic_id, quantity_on_hand__gt=0, expiry_date__gte=on, quarantined_at__isnull=True,
     ).update(quantity_on_hand=F("quantity_on_hand") - 1)
     if updated != 1:
         current = KitLot.objects.filter(pk=lot.pk, clinic_id=lot.clinic_id).first()
@@ -342,8 +356,32 @@ def take_kit(lot: KitLot, on: date) -> None:
     lot.refresh_from_db(fields=["quantity_on_hand"])
 
 
+def find_lot(clinic, product: str, lot_number: str) -> KitLot | None:
+    """The clinic's lot of `product` with this lot number, compared by `lot_key` (case and spaces ignored)."""
+    return (KitLot.objects.filter(clinic=clinic, product=product, lot_key=lot_key(lot_number))
+            .order_by("key_clash", "id").first())
+
+
 def receive_lot(request, form) -> KitLot:
-    """Store a received lot and audit it. Raises IntegrityError (and marks the lot field) on a clash."""
+    """Store a received lot, or add the kits to the lot of that product and number already stocked; audit it.
+
+    A lot number already stocked (compared by `lot_key`: ``abc123`` is ``ABC 123``) gains the kits
+    received, keeping the number as first printed; the form has already refused a different expiry
+    date for it. Raises IntegrityError (and marks the lot field) when the same lot was created a
+    moment ago by someone else.
+    """
+    data = form.cleaned_data
+    existing = find_lot(request.clinic, data["product"], data["lot_number"])
+    if existing is not None:
+        with transaction.atomic():
+            KitLot.objects.filter(pk=existing.pk).update(
+                quantity_on_hand=F("quantity_on_hand") + data["quantity_on_hand"])
+            existing.refresh_from_db()
+            record(request, Action.UPDATE, existing, product=existing.product, lot_number=existing.lot_number,
+                   received=data["quantity_on_hand"], lot_number_as_received=data["lot_number"],
+                   quantity=existing.quantity_on_hand, expiry_date=_iso(existing.expiry_date))
+        existing.received_now = data["quantity_on_hand"]
+        return existing
     lot = form.save(commit=False)
     lot.clinic = request.clinic
     try:
@@ -352,9 +390,48 @@ def receive_lot(request, form) -> KitLot:
             record(request, Action.CREATE, lot, product=lot.product, lot_number=lot.lot_number,
                    quantity=lot.quantity_on_hand, expiry_date=_iso(lot.expiry_date))
     except IntegrityError:
-        form.add_error("lot_number", "This clinic already has this lot of this product.")
+        form.add_error("lot_number", "This lot of this product was entered a moment ago; reload and receive again.")
         raise
+    lot.received_now = lot.quantity_on_hand
     return lot
+
+
+def quarantine_label(lot: KitLot) -> str:
+    """"recall on 2026-11-03, manufacturer notice 42" (empty when the lot is not quarantined)."""
+    if lot.quarantined_at is None:
+        return ""
+    return f"recall on {_iso(timezone.localtime(lot.quarantined_at).date())}, {lot.quarantine_reason}"
+
+
+def quarantine(request, lot_number: str, *, reason: str) -> list[KitLot]:
+    """Quarantine every lot of the active clinic with this lot number (any product); audited per lot.
+
+    Lots already quarantined keep their first recall's date and reason. Returns the lots that
+    were quarantined now.
+    """
+    with transaction.atomic():
+        lots = list(KitLot.objects.select_for_update().filter(
+            clinic=request.clinic, lot_key=lot_key(lot_number), quarantined_at__isnull=True))
+        now = timezone.now()
+        for lot in lots:
+            lot.quarantined_at, lot.quarantine_reason = now, reason
+            lot.save(update_fields=["quarantined_at", "quarantine_reason"])
+            record(request, Action.UPDATE, lot, quarantined=True, lot_number=lot.lot_number, reason=reason)
+    return lots
+
+
+def release(request, lot: KitLot, *, reason: str) -> KitLot:
+    """Release a quarantined lot of the active clinic, with the reason in the audit row."""
+    with transaction.atomic():
+        current = KitLot.objects.select_for_update().get(pk=lot.pk, clinic=request.clinic)
+        if current.quarantined_at is None:
+            raise EditConflict(f"Lot {current.lot_number} is not quarantined; there is nothing to release.")
+        recalled = quarantine_label(current)
+        current.quarantined_at, current.quarantine_reason = None, ""
+        current.save(update_fields=["quarantined_at", "quarantine_reason"])
+        record(request, Action.UPDATE, current, quarantined=False, lot_number=current.lot_number,
+               released_from=recalled, reason=reason)
+    return current
 
 
 def adjust_stock(request, lot: KitLot, *, counted: int, reason: str, seen: int) -> KitLot:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("practice/kits/", views.kits, name="kits"),
     path("practice/kits/receive/", views.kit_receive, name="kit-receive"),
     path("practice/kits/<int:kit_lot_id>/", views.kit_adjust, name="kit-adjust"),
+    path("practice/kits/<int:kit_lot_id>/release/", views.kit_release, name="kit-release"),
 ]

@@ -15,11 +15,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accretion.clinics.models import Membership
+from accretion.clinics.people import staff_name
 from accretion.clinics.roles import NURSE, PHYSICIAN, PREP_TECH, ROLE_NAMES
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object, requires
 from accretion.practice import services
-from accretion.practice.forms import (EquipmentForm, KitLotForm, StockAdjustForm, TrainingFilterForm,
-                                      TrainingModuleForm, TrainingRecordForm)
+from accretion.practice.forms import (
+    EquipmentForm,
+    KitLotForm,
+    ReasonForm,
+    StockAdjustForm,
+    TrainingFilterForm,
+    TrainingModuleForm,
+    TrainingRecordForm,
+)
 from accretion.practice.models import Equipment, KitLot, TrainingRecord
 
 CLINICAL_ROLES = (PHYSICIAN, NURSE, PREP_TECH)
@@ -76,7 +84,7 @@ def training_record(request):
     data = form.cleaned_data
     row = services.record_training(request, user=form.user, module=data["module"],
                                    completed_on=data["completed_on"], expires_on=data["expires_on"])
-    messages.success(request, f"Training recorded for {form.user.get_username()}: {modules[row.module]}, "
+    messages.success(request, f"Training recorded for {staff_name(form.user)}: {modules[row.module]}, "
                               f"valid through {row.expires_on:%Y-%m-%d}.")
     return redirect("practice:training")
 
@@ -155,7 +163,7 @@ def equipment_edit(request, equipment_id):
 # --- Kit lots ------------------------------------------------------------------------
 
 
-def _kits_page(request, *, form=None, status=200):
+def _kits_page(request, *, form=None, release_form=None, release_lot=None, status=200):
     today = timezone.localdate()
     usable_only = request.GET.get("usable") == "1"
     lots = []
@@ -163,6 +171,8 @@ def _kits_page(request, *, form=None, status=200):
         problems = services.kit_lot_problems(lot, today)
         if usable_only and problems:
             continue
+        lot.quarantine_label = services.quarantine_label(lot)
+        lot.release_form = release_form if release_lot == lot.pk else ReasonForm(auto_id=f"id_release_{lot.pk}_%s")
         lots.append((lot, services.kit_expiry_status(lot, today), problems))
     context = {"lots": lots, "today": today, "usable_only": usable_only, "window": services.EXPIRING_WITHIN_DAYS,
                "form": form or KitLotForm(clinic=request.clinic)}
@@ -184,7 +194,8 @@ def kit_receive(request):
         except IntegrityError:
             pass  # the form now carries the lot number error
         else:
-            messages.success(request, f"Received {lot.quantity_on_hand} kits of {lot.product}, lot {lot.lot_number}.")
+            total = "" if lot.received_now == lot.quantity_on_hand else f" ({lot.quantity_on_hand} on hand)"
+            messages.success(request, f"Received {lot.received_now} kits of {lot.product}, lot {lot.lot_number}{total}.")
             return redirect("practice:kits")
     return _kits_page(request, form=form, status=400)
 
@@ -213,3 +224,20 @@ def kit_adjust(request, kit_lot_id):
     context = {"lot": lot, "form": form, "conflict": conflict, "problems": services.kit_lot_problems(lot, today),
                "expiry_status": services.kit_expiry_status(lot, today), "window": services.EXPIRING_WITHIN_DAYS}
     return render(request, "practice/kit_adjust.html", context, status=status)
+
+
+@requires("practice.manage")
+@require_POST
+def kit_release(request, kit_lot_id):
+    """Release a quarantined (recalled) lot: kits may be taken from it again. The reason is required and audited."""
+    lot = get_clinic_object(request, KitLot, pk=kit_lot_id)
+    form = ReasonForm(request.POST, auto_id=f"id_release_{lot.pk}_%s")
+    if form.is_valid():
+        try:
+            services.release(request, lot, reason=form.cleaned_data["reason"])
+        except services.EditConflict as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Lot {lot.lot_number} ({lot.product}) released: its kits may be used again.")
+            return redirect("practice:kits")
+    return _kits_page(request, release_form=form, release_lot=lot.pk, status=400)

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from accretion.clinical.anatomy import LEVELS, invalid_levels, normalize_level
 from accretion.clinical.schedule import DEFAULT_DURATION, MAX_DURATION, MIN_DURATION
+from accretion.clinics.people import staff_name
 from accretion.clinics.roles import PHYSICIAN, PREP_TECH
-from accretion.practice.models import Equipment, KitLot
+from accretion.practice.models import Equipment, KitLot, lot_key
 from accretion.procedures.models import CHECKLIST, TARGET_LABELS, Guidance, Injection, Preparation, Procedure
 
 
@@ -48,7 +49,7 @@ class PlanProcedureForm(forms.ModelForm):
             self.fields["room"].help_text = ("No rooms are set yet: the clinic administrator lists them on the "
                                              "clinic settings page.")
         self.fields["physician"].queryset = _members(clinic, PHYSICIAN)
-        self.fields["physician"].label_from_instance = lambda user: user.get_username()
+        self.fields["physician"].label_from_instance = staff_name
 
     def clean_duration_minutes(self):
         minutes = self.cleaned_data["duration_minutes"]
@@ -93,9 +94,14 @@ def _members(clinic, *roles):
     return get_user_model().objects.filter(memberships__clinic=clinic, memberships__role__in=roles).order_by("username")
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return staff_name(user)
+
+
 class AssignForm(VersionForm):
-    physician = forms.ModelChoiceField(queryset=None, label="Operating physician")
-    prep_tech = forms.ModelChoiceField(queryset=None, label="Preparation technician")
+    physician = StaffChoiceField(queryset=None, label="Operating physician")
+    prep_tech = StaffChoiceField(queryset=None, label="Preparation technician")
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,15 +109,24 @@ class AssignForm(VersionForm):
         self.fields["prep_tech"].queryset = _members(clinic, PREP_TECH, PHYSICIAN)
 
 
+class KitLotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, lot):
+        return f"{lot} — quarantined" if lot.quarantined_at else str(lot)
+
+
 class TimeOutForm(VersionForm):
     confirmed = forms.MultipleChoiceField(choices=list(CHECKLIST.items()), widget=forms.CheckboxSelectMultiple,
                                           label="Time-out checklist")
-    kit_lot = forms.ModelChoiceField(queryset=None, label="PRP kit lot")
+    kit_lot = KitLotChoiceField(queryset=None, label="PRP kit lot", required=False)
+    kit_lot_number = forms.CharField(max_length=60, required=False, label="or the lot number on the kit",
+                                     widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+                                     help_text="Typed or scanned; case and spaces do not matter.")
     centrifuge = forms.ModelChoiceField(queryset=None)
     imaging_unit = forms.ModelChoiceField(queryset=None, label="Imaging unit")
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
+        self.clinic = clinic
         self.fields["kit_lot"].queryset = KitLot.objects.filter(clinic=clinic).order_by("expiry_date")
         self.fields["centrifuge"].queryset = Equipment.objects.filter(clinic=clinic, kind="centrifuge")
         self.fields["imaging_unit"].queryset = Equipment.objects.filter(clinic=clinic,
@@ -123,6 +138,27 @@ class TimeOutForm(VersionForm):
             raise forms.ValidationError("Every item must be confirmed before the procedure starts. Not confirmed: "
                                         + "; ".join(missing) + ".")
         return self.cleaned_data["confirmed"]
+
+    def clean(self):
+        data = super().clean()
+        chosen, typed = data.get("kit_lot"), lot_key(data.get("kit_lot_number", ""))
+        if typed:
+            lots = list(KitLot.objects.filter(clinic=self.clinic, lot_key=typed).order_by("key_clash", "id"))
+            products = {lot.product for lot in lots}
+            if chosen is not None and chosen.lot_key != typed:
+                self.add_error("kit_lot_number", f"This is not the lot chosen above ({chosen.lot_number}).")
+            elif chosen is None and not lots:
+                self.add_error("kit_lot_number", "The clinic has no kit lot with this number.")
+            elif chosen is None and len(products) > 1:
+                self.add_error("kit_lot", "Several products have this lot number; choose the kit lot in the list.")
+            elif chosen is None:
+                chosen = data["kit_lot"] = lots[0]
+        elif chosen is None and "kit_lot" not in self.errors:
+            self.add_error("kit_lot", "Choose the kit lot, or type the lot number on the kit.")
+        if chosen is not None and chosen.quarantined_at is not None:
+            self.add_error("kit_lot", f"Kit lot {chosen.lot_number} is quarantined (recall): a clinic administrator "
+                                      "must release it before it is used.")
+        return data
 
 
 class PreparationForm(forms.ModelForm):

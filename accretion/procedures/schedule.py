@@ -12,6 +12,7 @@ from datetime import date, time
 from django.db.models import F, Q
 
 from accretion.clinical.schedule import Booking, overlapping, overlapping_pairs, week_days
+from accretion.clinics.people import staff_name
 from accretion.procedures.models import Procedure, Status
 
 HOLDS_A_SLOT = [status for status in Status.values if status != Status.CANCELLED]
@@ -55,7 +56,7 @@ def mark_overlaps(rows: list) -> None:
 
 def group(rows: list, by: str, rooms: list[str]) -> list[Group]:
     """The rows in groups: one per room (the clinic's order, then names no longer listed, then none) or per
-    physician (by user name, then none); `time` is one group. Each group keeps the rows' order."""
+    physician (by name, then none); `time` is one group. Each group keeps the rows' order."""
     if by == "time":
         return [Group("", list(rows))] if rows else []
     groups: dict[str, Group] = {}
@@ -69,7 +70,7 @@ def group(rows: list, by: str, rooms: list[str]) -> list[Group]:
             return (name == NO_ROOM, order.get(name, len(order)), name)
     else:
         def label(row):
-            return row.physician.get_username() if row.physician_id else NO_PHYSICIAN
+            return staff_name(row.physician) if row.physician_id else NO_PHYSICIAN
 
         def rank(name):
             return (name == NO_PHYSICIAN, name)

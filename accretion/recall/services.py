@@ -22,7 +22,7 @@ from typing import NamedTuple
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim, TruncDate
 
-from accretion.practice.models import KitLot
+from accretion.practice.models import KitLot, lot_key
 from accretion.procedures.models import Preparation, Status
 
 __all__ = ["COLUMNS", "InvalidLotNumber", "MAX_LOT_LENGTH", "RecallRow", "clean_lot_number", "recall",
@@ -41,7 +41,7 @@ class InvalidLotNumber(ValueError):
 
 
 def clean_lot_number(raw: str | None) -> str:
-    """The lot number as stored (surrounding spaces removed), or `InvalidLotNumber`."""
+    """The lot number as typed (surrounding spaces removed), or `InvalidLotNumber`."""
     text = (raw or "").strip()
     if not text:
         raise InvalidLotNumber("enter a lot number")
@@ -108,7 +108,7 @@ def recall_queryset(lot_number: str, clinic=None):
     The procedure date is the day the procedure started (in the clinic's time
     zone), else the day it was planned. Names are put together by the database.
     """
-    preparations = Preparation.objects.filter(kit_lot__lot_number=lot_number)
+    preparations = Preparation.objects.filter(kit_lot__lot_key=lot_key(lot_number))
     if clinic is not None:
         preparations = preparations.filter(kit_lot__clinic=clinic)
     physician = Coalesce(
@@ -138,7 +138,8 @@ def recall(lot_number: str, clinic=None) -> list[RecallRow]:
     """Every procedure that used a kit of `lot_number`, oldest first.
 
     With `clinic`, only that clinic's lots; without, every clinic's (for the
-    operator's command line). `lot_number` is compared exactly, as stored.
+    operator's command line). `lot_number` is compared by its `lot_key`: case and
+    spaces do not matter (``ABC123`` recalls ``abc 123``).
     """
     return list(map(RecallRow._make, recall_queryset(lot_number, clinic)))
 

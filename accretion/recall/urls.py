@@ -5,4 +5,5 @@ from accretion.recall import views
 app_name = "recall"
 urlpatterns = [
     path("practice/recall/", views.recall_page, name="lot"),
+    path("practice/recall/quarantine/", views.quarantine, name="quarantine"),
 ]

@@ -9,14 +9,17 @@ import csv
 import re
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import clinic_objects, requires
-from accretion.practice.models import KitLot
+from accretion.practice import services as practice
+from accretion.practice.models import KitLot, lot_key
 from accretion.recall import services
 
 # Cells a spreadsheet would run as a formula start with one of these; they are prefixed with '.
@@ -59,10 +62,28 @@ def _csv_response(lot, rows):
     return response
 
 
+class QuarantineForm(forms.Form):
+    lot = forms.CharField(widget=forms.HiddenInput, max_length=services.MAX_LOT_LENGTH)
+    reason = forms.CharField(label="Reason for the recall", max_length=500,
+                             error_messages={"required": "Give the reason for the recall."},
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. manufacturer notice 2026-14"}))
+
+    clean_lot = RecallForm.clean_lot
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Give the reason for the recall.")
+        return reason
+
+
 @requires("practice.manage")
 @require_GET
 def recall_page(request):
-    form = RecallForm(request.GET if "lot" in request.GET else None)
+    return _recall_page(request, RecallForm(request.GET if "lot" in request.GET else None))
+
+
+def _recall_page(request, form, quarantine_form=None, status=200):
     context = {"form": form, "lot": None, "rows": None}
     if not form.is_bound:
         return render(request, "recall/recall.html", context)
@@ -84,7 +105,27 @@ def recall_page(request):
         rows=rows,
         patients=services.patients_count(rows),
         kit_lots=list(kit_lots.values()),
-        in_stock=not rows and clinic_objects(request, KitLot).filter(lot_number=lot).exists(),
+        in_stock=not rows and clinic_objects(request, KitLot).filter(lot_key=lot_key(lot)).exists(),
         csv_query=urlencode({"lot": lot, "format": "csv"}),
+        stocked=[(kit, practice.quarantine_label(kit))
+                 for kit in clinic_objects(request, KitLot).filter(lot_key=lot_key(lot))],
+        quarantine_form=quarantine_form or QuarantineForm(initial={"lot": lot}),
     )
-    return render(request, "recall/recall.html", context)
+    return render(request, "recall/recall.html", context, status=status)
+
+
+@requires("practice.manage")
+@require_POST
+def quarantine(request):
+    """Record the recall: every lot of the clinic with this number is quarantined until released."""
+    form = QuarantineForm(request.POST)
+    if not form.is_valid():
+        return _recall_page(request, RecallForm({"lot": form.data.get("lot", "")}), quarantine_form=form, status=400)
+    lot = form.cleaned_data["lot"]
+    lots = practice.quarantine(request, lot, reason=form.cleaned_data["reason"])
+    if lots:
+        messages.success(request, f"Lot {lot} quarantined ({len(lots)} lot{'s' if len(lots) != 1 else ''}): "
+                                  "no kit of it can be used until a clinic administrator releases it.")
+    else:
+        messages.info(request, f"No lot {lot} in stock is left to quarantine.")
+    return redirect(f"{reverse('recall:lot')}?{urlencode({'lot': lot})}")

@@ -26,19 +26,19 @@ def test_clinic_admin_records_a_completion_and_sees_the_status_change(live_serve
     sign_in(page, "clinic_admin@north.demo")
     page.goto(f"{live_server.url}/practice/training/")
     expect(page.get_by_role("heading", name="Staff training")).to_be_visible()
-    nurse_row = page.locator("table.training tbody tr").filter(has_text="nurse@north.demo")
+    nurse_row = page.locator("table.training tbody tr").filter(has_text="Nurse North")
     expect(nurse_row.locator("mark.status.expiring")).to_have_count(1)
     expect(nurse_row.locator("mark.status.current")).to_have_count(2)
     shot(page, "practice-01-training")
 
     page.get_by_label("Only problems").check()  # the form submits itself on change
     expect(page).to_have_url(f"{live_server.url}/practice/training/?problems=on")
-    expect(page.locator("table.training tbody tr").filter(has_text="physician@north.demo")).to_have_count(0)
+    expect(page.locator("table.training tbody tr").filter(has_text="Physician North")).to_have_count(0)
     expect(nurse_row).to_have_count(1)
     shot(page, "practice-02-problems")
 
     # A completion in the future is refused at the field.
-    page.get_by_label("Staff member").select_option(label="nurse@north.demo (Nurse)")
+    page.get_by_label("Staff member").select_option(label="Nurse North (Nurse)")
     page.get_by_label("Training module").select_option("emergency_protocols")
     tomorrow = timezone.localdate() + timezone.timedelta(days=1)
     page.get_by_label("Completed on").fill(tomorrow.isoformat())
@@ -49,8 +49,8 @@ def test_clinic_admin_records_a_completion_and_sees_the_status_change(live_serve
     today = timezone.localdate()
     page.get_by_label("Completed on").fill(today.isoformat())
     page.get_by_role("button", name="Record training").click()
-    expect(page.get_by_text("Training recorded for nurse@north.demo: Emergency protocols")).to_be_visible()
-    nurse_row = page.locator("table.training tbody tr").filter(has_text="nurse@north.demo").first
+    expect(page.get_by_text("Training recorded for Nurse North: Emergency protocols")).to_be_visible()
+    nurse_row = page.locator("table.training tbody tr").filter(has_text="Nurse North").first
     expect(nurse_row.locator("mark.status.expiring")).to_have_count(0)
     expect(nurse_row.locator("mark.status.current")).to_have_count(3)
     row = TrainingRecord.objects.filter(user__username="nurse@north.demo", module="emergency_protocols").latest("id")

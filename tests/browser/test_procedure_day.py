@@ -48,8 +48,8 @@ def test_a_procedure_day_by_nurse_prep_tech_and_physician(live_server, browser, 
     nurse = browser.new_page()
     sign_in(nurse, "nurse@north.demo")
     nurse.goto(url)
-    nurse.get_by_label("Operating physician").select_option(label="physician@north.demo")
-    nurse.get_by_label("Preparation technician").select_option(label="prep_tech@north.demo")
+    nurse.get_by_label("Operating physician").select_option(label="Physician North")
+    nurse.get_by_label("Preparation technician").select_option(label="Prep Tech North")
     nurse.get_by_role("button", name="Assign team").click()
     expect(nurse.get_by_text("Team assigned.")).to_be_visible()
     for box in nurse.locator("input[name=confirmed]").all():
