@@ -2,7 +2,7 @@
 
 import re
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 
 from accretion.clinics.people import staff_name
 from tests import test_procedure_day
@@ -26,6 +26,7 @@ def test_staff_name_falls_back_to_the_user_name():
     assert staff_name(user, "nurse") == "Dana Reyes (Nurse)"
     assert staff_name(User(username="dana@north.test")) == "dana@north.test"
     assert staff_name(None) == ""
+    assert staff_name(AnonymousUser()) == ""  # a page rendered after the session was signed out
 
 
 def test_main_pages_name_staff_instead_of_their_user_names(day, staff, clinics):

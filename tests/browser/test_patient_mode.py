@@ -145,6 +145,7 @@ def test_nurse_hands_the_consent_to_the_patient(live_server, browser, sign_in, s
     return_to_staff(page, shot, name)
     expect(page).to_have_url(f"{live_server.url}/procedures/{procedure.pk}/")
     expect(page.get_by_role("link", name=re.compile("Consent signed"))).to_be_visible()
+    page.get_by_role("banner").locator("summary").click()  # the staff menu is back (behind Menu on a tablet or phone)
     expect(page.get_by_role("banner").get_by_role("link", name="Patients")).to_be_visible()
     assert errors == [], errors
 

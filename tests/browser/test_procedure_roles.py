@@ -54,7 +54,7 @@ def test_each_role_sees_what_it_may_do_and_a_mistaken_row_is_removed(live_server
     desk = _page(browser, sign_in, "front_desk@north.demo", PHONE)
     desk.goto(url)
     expect(desk.locator("#team")).to_have_text(
-        "Team: physician@north.demo (operating physician), prep_tech@north.demo (preparation technician)")
+        "Team: Physician North (operating physician), Prep Tech North (preparation technician)")
     expect(desk.locator("#timeout-state")).to_have_text("Time-out: not yet done.")
     expect(desk.locator("#stage-day form")).to_have_count(0)
     expect(desk.get_by_role("button", name="Complete time-out and start")).to_have_count(0)
