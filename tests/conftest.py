@@ -29,14 +29,26 @@ def clinics(db):
     return {"north": north, "south": south}
 
 
+# Names of the staff fixture's users, so pages show names: "Pat Physician" (north), "Sam Physician" (south).
+FIRST_NAMES = {"north": "Pat", "south": "Sam"}
+LAST_NAMES = {"physician": "Physician", "nurse": "Nurse", "prep_tech": "Prep", "front_desk": "Desk",
+              "clinic_admin": "Admin", "auditor": "Auditor"}
+
+
+def staff_full_name(slug: str, role: str) -> str:
+    """The name pages show for staff[(slug, role)]: staff_full_name("north", "physician") == "Pat Physician"."""
+    return f"{FIRST_NAMES[slug]} {LAST_NAMES[role]}"
+
+
 @pytest.fixture
 def staff(clinics, django_user_model):
-    """One user per role per clinic: staff[("north", "physician")]."""
+    """One user per role per clinic: staff[("north", "physician")], named staff_full_name("north", "physician")."""
     users = {}
     for slug, clinic in clinics.items():
         for role in ROLE_NAMES:
             user = django_user_model.objects.create_user(
-                username=f"{role}@{slug}.test", email=f"{role}@{slug}.test", password="correct horse battery"
+                username=f"{role}@{slug}.test", email=f"{role}@{slug}.test", password="correct horse battery",
+                first_name=FIRST_NAMES[slug], last_name=LAST_NAMES[role],
             )
             Membership.objects.create(user=user, clinic=clinic, role=role)
             users[(slug, role)] = user

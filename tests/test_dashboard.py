@@ -191,9 +191,9 @@ def test_practice_problems(staff, north, clinics, admin):
 
     practice = page(admin, north).context["practice"]
     training = [(p.status, p.text) for p in practice["training"].rows]
-    assert training[0] == ("expired", "physician@north.test: Aseptic preparation expired on 2026-12-17")
-    assert ("missing", "nurse@north.test: no Emergency protocols training on record") in training
-    assert ("expiring", "prep_tech@north.test: Emergency protocols expires on 2027-01-17") in training
+    assert training[0] == ("expired", "Pat Physician: Aseptic preparation expired on 2026-12-17")
+    assert ("missing", "Pat Nurse: no Emergency protocols training on record") in training
+    assert ("expiring", "Pat Prep: Emergency protocols expires on 2027-01-17") in training
     assert len(training) == practice["training"].total == 1 + 3 + 1  # the nurse misses all three modules
     assert not any("admin" in text or "desk" in text for _, text in training)  # clinical staff only
     assert [p.text for p in practice["equipment"].rows] == [
@@ -204,6 +204,30 @@ def test_practice_problems(staff, north, clinics, admin):
         ("expiring", "Angel cPRP set, lot SOON: 3 on hand, expires 2026-12-28"),
     ]
     assert practice["usable_kits"] is True
+
+
+def test_quarantined_lots_are_named_with_a_link_to_the_kits(staff, north, clinics, admin):
+    lot = {"product": "Angel cPRP set", "manufacturer": "Arthrex", "received_on": DAY - timedelta(days=100)}
+    with at(DAY):
+        recalled = timezone.now() - timedelta(days=1)
+    KitLot.objects.create(clinic=north, lot_number="RECALLED", expiry_date=DAY + timedelta(days=200),
+                          quantity_on_hand=5, quarantined_at=recalled, quarantine_reason="manufacturer notice 42", **lot)
+    KitLot.objects.create(clinic=north, lot_number="GONE", expiry_date=DAY + timedelta(days=200), quantity_on_hand=0,
+                          quarantined_at=recalled, quarantine_reason="manufacturer notice 42", **lot)
+    KitLot.objects.create(clinic=clinics["south"], lot_number="SOUTH", expiry_date=DAY + timedelta(days=200),
+                          quantity_on_hand=1, quarantined_at=recalled, quarantine_reason="notice 7", **lot)
+    response = page(admin, north)
+    practice = response.context["practice"]
+    assert [(p.status, p.text) for p in practice["kits"].rows] == [
+        ("quarantined", ("Angel cPRP set, lot RECALLED: 5 on hand, quarantined (recall on 2026-12-17, "
+                         "manufacturer notice 42) until a clinic administrator releases it")),
+    ]
+    assert practice["usable_kits"] is False  # the only lot in stock is quarantined
+    html = response.content.decode()
+    kits = html[html.index("<h3>Kit lots in stock</h3>"):]
+    assert '<mark class="status quarantined">quarantined</mark> Angel cPRP set, lot RECALLED' in kits
+    assert 'href="/practice/kits/"' in kits[:kits.index("</p>", kits.index("RECALLED"))]
+    assert "No PRP kit in stock can be used today." in html
 
 
 def test_no_usable_kit_is_said_plainly(staff, north, admin):

@@ -63,6 +63,7 @@ def assert_patient_screen(response):
     assert 'data-patient-mode' in html
     assert not STAFF_LINKS.search(html), STAFF_LINKS.search(html)
     assert "Sign out" not in html and "signed in as" not in html and "@north.test" not in html
+    assert "Pat Nurse" not in html and "Pat Physician" not in html
 
 
 def test_hand_to_patient_needs_the_countersignature_and_is_audited(setup, staff):  # noqa: F811

@@ -134,8 +134,8 @@ def test_training_gaps_name_each_missing_or_expired_required_module(clinics, sta
     train(north, nurse, "aseptic_preparation", date(2025, 10, 1))                 # expired 2026-10-01
     train(north, nurse, "emergency_protocols", date(2025, 10, 2))                 # expires on DAY: still current
     assert training_gaps(nurse, north, DAY) == [
-        "nurse@north.test has no current training in Aseptic preparation (expired 2026-10-01).",
-        "nurse@north.test has no training in Documentation and consent on record.",
+        "Pat Nurse has no current training in Aseptic preparation (expired 2026-10-01).",
+        "Pat Nurse has no training in Documentation and consent on record.",
     ]
 
 
@@ -378,7 +378,7 @@ def test_training_page_shows_each_member_and_module_with_status(admin, staff, no
     assert rows[tech.username] == ["missing"] * 4
     assert len(rows) == len(ROLE_NAMES)  # every member of the clinic, none of the other
     html = page.content.decode()
-    assert "Radiation safety" in html and "nurse@north.test" in html and "nurse@south.test" not in html
+    assert "Radiation safety" in html and "Pat Nurse" in html and "Sam Nurse" not in html
     expiring_until = TrainingRecord.objects.get(user=nurse, module="emergency_protocols").expires_on
     assert f"valid through {expiring_until:%Y-%m-%d}" in html
 

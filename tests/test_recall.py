@@ -96,7 +96,7 @@ def test_recall_lists_every_procedure_of_the_lot_in_every_clinic_by_date(world):
     assert (late.product, late.manufacturer, late.lot_number, late.expiry_date) == (
         "Angel PRP kit", "Arthrex", LOT, date(2027, 6, 30))
     assert rows[1].clinic == "south" and rows[1].patient_name == "María García"
-    assert rows[1].physician == "physician@south.test"  # no name on file: the username
+    assert rows[1].physician == "Sam Physician"
     assert rows[1].expiry_date == date(2027, 7, 31)
     assert rows[0].as_dict()["procedure_date"] == "2026-02-01"
 

@@ -187,7 +187,7 @@ def test_the_physician_booked_in_another_room_warns(planner, north, book, physic
     book(north, time(9, 0), 60, "Room 2", physician=physician)
     warned = planner(start_time="09:45", physician=physician.pk)
     assert warned.status_code == 200 and "same physician" in text(warned)
-    assert "Room 2 · physician@north.test" in text(warned)
+    assert "Room 2 · Pat Physician" in text(warned)
 
 
 def test_same_room_and_physician_is_said_once(planner, north, book, physician):
@@ -248,7 +248,7 @@ def test_today_by_physician(day_plan, north, staff):
     groups = get(staff[("north", "nurse")], north, "/", by="physician").context["day_groups"]
     p = day_plan
     assert [(g.label, names(g.rows)) for g in groups] == [
-        ("nurse@north.test", [p["clash"].pk]), ("physician@north.test", [p["early"].pk, p["late"].pk]),
+        ("Pat Nurse", [p["clash"].pk]), ("Pat Physician", [p["early"].pk, p["late"].pk]),
         ("No physician assigned", [p["midnight"].pk, p["untimed"].pk])]
 
 
@@ -323,7 +323,7 @@ def test_the_week_by_physician(north, book, physician, staff):
     mine = book(north, time(10), 30, "Room 1", physician=physician)
     nobody = book(north, time(9), 30, "Room 1")
     days = get(staff[("north", "nurse")], north, "/schedule/week/", start="2026-12-16", by="physician").context["days"]
-    assert [(g.label, names(g.rows)) for g in days[2].groups] == [("physician@north.test", [mine.pk]),
+    assert [(g.label, names(g.rows)) for g in days[2].groups] == [("Pat Physician", [mine.pk]),
                                                                   ("No physician assigned", [nobody.pk])]
 
 
@@ -364,7 +364,7 @@ def test_the_day_list_shows_what_the_floor_needs(day_plan, north, staff):
         assert f"<th>{heading}</th>" in response.content.decode()
     late = day_plan["late"]
     assert (f"14:00–14:30 Room 1 {late.patient.family_name}, {late.patient.given_name} {late.patient.mrn} "
-            f"Lumbar: Facet joint · L4-L5 physician@north.test Planned · overlaps (room)") in words
+            f"Lumbar: Facet joint · L4-L5 Pat Physician Planned · overlaps (room)") in words
     assert "Wednesday 16 December 2026 5 procedures" in words and "time not set" in words
     assert day_plan["cancelled"].patient.family_name not in words
     assert day_plan["tomorrow"].patient.family_name not in words

@@ -32,7 +32,7 @@ def test_an_administrator_unlocks_a_locked_member(staff, clinics):
     assert page.count(">Unlock</button>") == 1
     nurse = Membership.objects.get(user=staff[("north", "nurse")], clinic=clinics["north"])
     response = admin.post(f"/members/{nurse.pk}/unlock/", follow=True)
-    assert response.status_code == 200 and "nurse@north.test can sign in again." in response.content.decode()
+    assert response.status_code == 200 and "Pat Nurse can sign in again." in response.content.decode()
     assert ">Unlock</button>" not in response.content.decode()
     assert sign_in(Client(), "nurse@north.test", PASSWORD).status_code == 302
     row = AuditEvent.objects.get(action="unlock")

@@ -20,6 +20,10 @@ _KEY = re.compile(r"^([1-9][0-9]{0,2})([wm])$")
 DEFAULT_WINDOWS = (("w", 104, 7), ("m", 3, 14), ("m", 120, 30))
 
 
+# The states of a follow-up window (Window.state) and their words.
+WINDOW_STATES = {"not_open": "not open yet", "open": "open", "closed": "closed"}
+
+
 @dataclass(frozen=True)
 class Window:
     opens: date

@@ -20,7 +20,8 @@ permission, and each links to the page where the work is done:
   open and unanswered: the patients to call.
 - Practice (`practice.view`): clinical staff whose training is expired,
   missing or expiring; equipment that may not be used; kit lots in stock that
-  are expired or expiring, and whether any kit can be used today at all.
+  are quarantined (recalled, not yet released), expired or expiring, and
+  whether any kit can be used today at all.
 
 Every list is capped and counted in the database, so the page's query count
 does not grow with the clinic's data. The patients it names are audited as
@@ -80,7 +81,7 @@ def _first(rows: list, size: int = SHOWN) -> Capped:
 @dataclass(frozen=True)
 class Problem:
     text: str
-    status: str  # "expired", "expiring", "missing" or "problem": the colour of its mark
+    status: str  # "expired", "expiring", "missing", "quarantined" or "problem": the colour of its mark and its word
 
 
 def _safety(request) -> dict:
@@ -137,14 +138,17 @@ def _practice(request, today) -> dict:
                  for text in practice.equipment_problems(device, today)]
     lots = clinic_objects(request, KitLot).filter(quantity_on_hand__gt=0)
     soon = today + timedelta(days=practice.EXPIRING_WITHIN_DAYS)
-    kits = []
-    for lot in lots.filter(expiry_date__lte=soon).order_by("expiry_date", "product", "lot_number"):
+    kits = [Problem(f"{lot.product}, lot {lot.lot_number}: {lot.quantity_on_hand} on hand, quarantined "
+                    f"({practice.quarantine_label(lot)}) until a clinic administrator releases it", "quarantined")
+            for lot in lots.filter(quarantined_at__isnull=False).order_by("quarantined_at", "product", "lot_number")]
+    for lot in (lots.filter(expiry_date__lte=soon, quarantined_at__isnull=True)
+                .order_by("expiry_date", "product", "lot_number")):
         status = practice.kit_expiry_status(lot, today)
         verb = "expired" if status == practice.EXPIRED else "expires"
         kits.append(Problem(f"{lot.product}, lot {lot.lot_number}: {lot.quantity_on_hand} on hand, "
                             f"{verb} {lot.expiry_date:%Y-%m-%d}", status))
     return {"training": _first(_training_problems(request, today)), "equipment": _first(equipment),
-            "kits": _first(kits), "usable_kits": lots.filter(expiry_date__gte=today).exists(),
+            "kits": _first(kits), "usable_kits": lots.filter(expiry_date__gte=today, quarantined_at__isnull=True).exists(),
             "window": practice.EXPIRING_WITHIN_DAYS}
 
 

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from accretion.audit.log import Action, changes, record
 from accretion.clinics.forms import AddMemberForm, ChangeRoleForm, SwitchClinicForm
 from accretion.clinics.models import Membership
-from accretion.clinics.roles import CLINIC_ADMIN, PERMISSIONS, ROLE_NAMES
+from accretion.clinics.people import staff_name
+from accretion.clinics.roles import CLINIC_ADMIN, PERMISSIONS, ROLE_NAMES, role_label
 from accretion.clinics.tenancy import SESSION_KEY, clinic_objects, get_clinic_object, requires
 
 
@@ -53,7 +54,7 @@ def member_list(request):
         except IntegrityError:  # the same person added twice at once: the other request won
             form.add_error("email", "This person was added a moment ago; see the list below.")
         else:
-            messages.success(request, f"{form.cleaned_data['email']} was added as {form.cleaned_data['role']}.")
+            messages.success(request, f"{form.cleaned_data['email']} was added as {role_label(form.cleaned_data['role'])}.")
             return redirect("members")
     members = list(clinic_objects(request, Membership).select_related("user").order_by("user__username"))
     locked = lockouts([m.user.username for m in members])
@@ -88,9 +89,9 @@ def member_unlock(request, membership_id):
     record(request, Action.UNLOCK, membership, member=username, failures=lock["failures"] if lock else 0,
            cleared=cleared)
     if lock:
-        messages.success(request, f"{username} can sign in again.")
+        messages.success(request, f"{staff_name(membership.user)} can sign in again.")
     else:
-        messages.info(request, f"{username} was not locked; nothing to unlock.")
+        messages.info(request, f"{staff_name(membership.user)} was not locked; nothing to unlock.")
     return redirect("members")
 
 
@@ -132,11 +133,11 @@ def member_change(request, membership_id):
             record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=None,
                    previous=previous, changes=changes({"role": previous}, {"role": None}))
             membership.delete()
-            messages.success(request, f"{membership.user.username} no longer has access to this clinic.")
+            messages.success(request, f"{staff_name(membership.user)} no longer has access to this clinic.")
         else:
             membership.role = new_role
             membership.save(update_fields=["role"])
             record(request, Action.PERMISSION_CHANGE, membership, member=membership.user.username, role=new_role,
                    previous=previous, changes=changes({"role": previous}, {"role": new_role}))
-            messages.success(request, f"{membership.user.username} is now {membership.get_role_display()}.")
+            messages.success(request, f"{staff_name(membership.user)} is now {membership.get_role_display()}.")
     return redirect("members")

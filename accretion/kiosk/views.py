@@ -17,7 +17,7 @@ from accretion.clinics.tenancy import get_clinic_object, requires
 from accretion.consents import services as consent_services
 from accretion.consents.views import sign_page
 from accretion.kiosk.middleware import STATE, state_of
-from accretion.outcomes.models import Mode, QuestionnaireTask
+from accretion.outcomes.models import TASK_STATES, Mode, QuestionnaireTask
 from accretion.outcomes.views import _questionnaire
 from accretion.procedures.models import Procedure
 from accretion.ratelimit import over_limit
@@ -72,7 +72,7 @@ def start_questionnaire(request, task_id):
     task = get_clinic_object(request, QuestionnaireTask.objects.select_related("patient"), pk=task_id)
     state = task.state(timezone.localdate())
     if state != "open":
-        messages.error(request, f"This questionnaire is {state.replace('_', ' ')}; it cannot be handed over now.")
+        messages.error(request, f"This questionnaire is {TASK_STATES[state]}; it cannot be handed over now.")
         return redirect("procedures:detail", procedure_id=task.procedure_id)
     return _enter(request, "questionnaire", task, task.patient)
 

@@ -117,6 +117,7 @@ class Column:
     name: str
     kind: str
     meaning: str
+    values: tuple = ()  # the codes the column holds, shown as codes after the meaning
 
 
 def _pseudonym(kind: str, value) -> str:
@@ -160,11 +161,11 @@ COLUMNS = [
     Column("ndi_change", "number", "Baseline NDI minus this NDI, in percentage points (improvement is positive)."),
     Column("ndi_responder", "0/1", "NDI improved by {ndi} on the 0-100 scale (10 points are 5 raw points; the "
                                    "clinic's responder thresholds)."),
-    Column("region", "text", f"{', '.join(REGIONS[:-1])} or {REGIONS[-1]}."),
+    Column("region", "text", "Region of the procedure:", tuple(REGIONS)),
     Column("indication", "text", "First supported diagnosis of the screening that cleared the procedure at its "
-                                 f"time-out ({', '.join(c for c in DIAGNOSES if c in SUPPORTED_DIAGNOSES)}); other "
-                                 "when none is supported; unknown without a screening."),
-    Column("target", "text", f"First planned injection target ({', '.join(TARGETS)})."),
+                                 "time-out; other when none is supported; unknown without a screening. Diagnoses:",
+           tuple(c for c in DIAGNOSES if c in SUPPORTED_DIAGNOSES)),
+    Column("target", "text", "First planned injection target:", tuple(TARGETS)),
     Column("physician_code", "text (16 hex)", "Pseudonymous code of the operating physician."),
     Column("protocol_consistent", "0/1", "1 when the protocol consistency score is at least 0.9."),
     Column("placement_confirmed", "0/1", "1 when every injection's placement was confirmed (contrast spread or "
@@ -227,7 +228,7 @@ def export_csv(request):
 def data_dictionary(request):
     """What each column of the CSV export means (no patient data on this page)."""
     rules = responder_rules(request.clinic)
-    columns = [Column(c.name, c.kind, c.meaning.format(**rules)) if c.name.endswith("_responder") else c
+    columns = [Column(c.name, c.kind, c.meaning.format(**rules), c.values) if c.name.endswith("_responder") else c
                for c in COLUMNS]
     return render(request, "outcomes/analytics_dictionary.html", {"columns": columns, "empty": EMPTY,
                                                                   "too_few": analytics.TOO_FEW, "rules": rules})

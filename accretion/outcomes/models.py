@@ -22,6 +22,16 @@ class Mode(models.TextChoices):
     IN_PERSON = "in_person", "Staff, in person"
 
 
+# The states of a questionnaire task (QuestionnaireTask.state) and the words pages show for them.
+TASK_STATES = {
+    "not_open": "not open yet",
+    "open": "open",
+    "completed": "completed",
+    "expired": "expired",
+    "cancelled": "cancelled",
+}
+
+
 class QuestionnaireTask(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaire_tasks")
@@ -55,6 +65,7 @@ class QuestionnaireTask(models.Model):
         return f"{self.time_point} questionnaire of procedure {self.procedure_id}"
 
     def state(self, today) -> str:
+        """One of TASK_STATES (its words: TASK_STATES[state])."""
         if self.completed_at:
             return "completed"
         if self.cancelled_at:

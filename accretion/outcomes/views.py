@@ -11,7 +11,7 @@ from accretion.clinics.tenancy import clinic_objects, get_clinic_object, require
 from accretion.outcomes import services
 from accretion.outcomes.advice import advice as red_flag_advice
 from accretion.outcomes.forms import QuestionnaireForm
-from accretion.outcomes.models import Mode, QuestionnaireTask
+from accretion.outcomes.models import TASK_STATES, Mode, QuestionnaireTask
 from accretion.ratelimit import over_limit
 
 # Patient-facing words (the questions themselves come from the questionnaire files).
@@ -133,7 +133,7 @@ def staff_entry(request, task_id):
     task = get_clinic_object(request, QuestionnaireTask.objects.select_related("patient", "procedure"), pk=task_id)
     state = task.state(timezone.localdate())
     if state != "open":
-        messages.error(request, f"This questionnaire is {state.replace('_', ' ')}; answers cannot be entered now.")
+        messages.error(request, f"This questionnaire is {TASK_STATES[state]}; answers cannot be entered now.")
         return redirect("procedures:detail", procedure_id=task.procedure_id)
     if request.method != "POST":
         record(request, Action.VIEW, task, purpose="staff_entry")  # the patient's name, phone and answers

@@ -74,7 +74,7 @@ def test_register_by_pattern_unlock_and_read_the_change(live_server, browser, st
     expect(admin.get_by_text("Locked")).to_be_visible()
     shot(admin, "92-members-locked-phone")
     admin.get_by_role("button", name="Unlock").click()
-    expect(admin.get_by_text("nurse@north.test can sign in again.")).to_be_visible()
+    expect(admin.get_by_text("Pat Nurse can sign in again.")).to_be_visible()
     sign_in(locked, "nurse@north.test", PASSWORD)
     expect(locked.get_by_role("heading", name="Today", exact=True)).to_be_visible()
 

@@ -62,6 +62,7 @@ def no_staff_menu(page):
         expect(page.locator(f"a[href^='{href}']")).to_have_count(0)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("nurse@north.test")  # no staff names either
+    expect(page.locator("body")).not_to_contain_text("Pat Nurse")
 
 
 def touch_sized(page, selector):

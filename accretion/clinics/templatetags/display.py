@@ -6,6 +6,8 @@
 - ``{{ user|staff_name }}``: "Dana Reyes" (the user name when no name is set); ``{{ user|staff_name:role }}``
   adds the role's words: "Dana Reyes (Nurse)".
 - ``{{ role|role_label }}``: a role code in words ("prep_tech" -> "Preparation technician").
+- ``{{ row.state|task_state }}``: a questionnaire task state in words ("not_open" -> "not open yet"), from
+  outcomes.models.TASK_STATES.
 """
 
 from django import template
@@ -32,3 +34,10 @@ def staff_name(user, role=None):
 @register.filter
 def role_label(role):
     return roles.role_label(role)
+
+
+@register.filter
+def task_state(state):
+    from accretion.outcomes.models import TASK_STATES
+
+    return TASK_STATES.get(state, state)
