@@ -18,6 +18,7 @@ from accretion.consents import services as consent_services
 from accretion.consents.views import sign_page
 from accretion.kiosk.middleware import STATE, state_of
 from accretion.outcomes.models import TASK_STATES, Mode, QuestionnaireTask
+from accretion.outcomes.views import TEXT as QUESTIONNAIRE_TEXT
 from accretion.outcomes.views import _questionnaire
 from accretion.procedures.models import Procedure
 from accretion.ratelimit import over_limit
@@ -33,7 +34,6 @@ TEXT = {
     "closed": {"en": "These questions are no longer open. Please hand the tablet back to the staff.",
                "es": "Estas preguntas ya no están abiertas. Por favor, devuelva la tableta al personal."},
     "questionnaire_title": {"en": "Your questions", "es": "Sus preguntas"},
-    "submit": {"en": "Send my answers", "es": "Enviar mis respuestas"},
 }
 
 
@@ -117,7 +117,7 @@ def screen(request):
         record(request, Action.VIEW, task, purpose="patient_mode")
     response = _questionnaire(request, task, language, mode=Mode.IN_PERSON, template="kiosk/questionnaire.html",
                               user=request.user, done_template="kiosk/thanks.html",
-                              extra={"title": _t("questionnaire_title", language), "submit": _t("submit", language),
+                              extra={"title": _t("questionnaire_title", language), "submit": QUESTIONNAIRE_TEXT["submit"][language],
                                      "thanks": _t("thanks", language), "state": state})
     if request.method == "POST" and response.status_code == 200 and "submit" in request.POST:
         advice = getattr(response, "advice", None)
