@@ -13,6 +13,8 @@ from accretion.patients.models import Patient
 # made by fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["tests.installed"]  # the installed command's fixtures (migrated_file)
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
 
 

@@ -1,30 +1,29 @@
 """The installed `accretion` command, run as a separate process against a real database file."""
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ACCRETION = Path(sys.executable).with_name("accretion")
-
-
-def run(*args, env):
-    return subprocess.run([str(ACCRETION), *args], capture_output=True, text=True, env=env, timeout=120)
+from tests.installed import command_env, copy_of, run
 
 
 @pytest.fixture
-def env(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    environment.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", DEBUG="true")
-    return environment
+def env(tmp_path, migrated_file):
+    """The command's environment, on a migrated database of its own (tmp_path/cli.sqlite3)."""
+    return command_env(copy_of(migrated_file, tmp_path, "cli.sqlite3"))
+
+
+@pytest.fixture(scope="module")
+def with_north(tmp_path_factory, migrated_file):
+    """A migrated database with clinic north, to be copied."""
+    path = copy_of(migrated_file, tmp_path_factory.mktemp("north"), "north.sqlite3")
+    assert run("clinic", "create", "north", "--name", "North", "--admin", "n@n.example",
+               env=command_env(path)).returncode == 0
+    return path
 
 
 def test_demo_is_idempotent_and_audit_verify_catches_tampering(env, tmp_path):
-    assert run("migrate", "-v0", env=env).returncode == 0
     first = run("demo", env=env)
     assert first.returncode == 0 and "physician@north.demo" in first.stdout and "accretion-demo" in first.stdout
     assert "Accretion Portal: http://127.0.0.1:8000/ — demo sign-in" in first.stdout
@@ -75,12 +74,10 @@ def test_permissions_table(env):
 
 
 def run_input(*args, env, text):
-    return subprocess.run([str(ACCRETION), *args], capture_output=True, text=True, env=env, timeout=120,
-                          input=text)
+    return run(*args, env=env, input=text)
 
 
 def test_an_operator_sets_up_a_clinic_and_its_first_administrator(env, tmp_path):
-    assert run("migrate", "-v0", env=env).returncode == 0
     assert "no clinic yet" in run("clinic", "list", env=env).stdout
     created = run("clinic", "create", "lakeside", "--name", "Lakeside  Spine", "--phone", "+1 555 010 0300",
                   "--admin", "Director@Lakeside.example", env=env)
@@ -114,7 +111,6 @@ def test_an_operator_sets_up_a_clinic_and_its_first_administrator(env, tmp_path)
 
 
 def test_a_password_from_standard_input_is_checked(env):
-    assert run("migrate", "-v0", env=env).returncode == 0
     weak = run_input("clinic", "create", "a", "--name", "A", "--admin", "a@a.example", "--password-stdin",
                      env=env, text="password\n")
     assert weak.returncode == 2 and weak.stderr.count("\n") == 1 and "password:" in weak.stderr
@@ -132,9 +128,8 @@ def test_a_password_from_standard_input_is_checked(env):
     (["create", "north", "--name", "Again", "--admin", "b@b.example"], "a clinic with the slug 'north' exists"),
     (["rename"], "invalid choice: 'rename'"),
 ])
-def test_bad_clinic_input_is_one_line_and_exit_2(env, tmp_path, args, message):
-    assert run("migrate", "-v0", env=env).returncode == 0
-    assert run("clinic", "create", "north", "--name", "North", "--admin", "n@n.example", env=env).returncode == 0
+def test_bad_clinic_input_is_one_line_and_exit_2(tmp_path, with_north, args, message):
+    env = command_env(copy_of(with_north, tmp_path, "cli.sqlite3"))
     result = run("clinic", *args, env=env)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert message in result.stderr and result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
@@ -149,7 +144,6 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
     from fhir.resources.R4B.patient import Patient
     from fhir.resources.R4B.procedure import Procedure
 
-    assert run("migrate", "-v0", env=env).returncode == 0
     assert run("demo", env=env).returncode == 0
     out = tmp_path / "export"
     result = run("fhir-export", "--clinic", "north", str(out), env=env)

@@ -3,9 +3,6 @@
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,11 +17,12 @@ from accretion.audit.models import AuditEvent
 from accretion.practice.models import Equipment, KitLot
 from accretion.procedures.models import Preparation, Procedure
 from accretion.recall import services
+from tests import installed
 from tests.conftest import signed_in
+from tests.installed import command_env, copy_of
 
 LOT = "RC-2026-07"
 NEW_YORK = ZoneInfo("America/New_York")
-ACCRETION = os.path.join(os.path.dirname(sys.executable), "accretion")
 
 
 def make_lot(clinic, lot_number=LOT, product="Angel PRP kit", expiry=date(2027, 6, 30)):
@@ -337,14 +335,12 @@ SEED = textwrap.dedent("""
 """)
 
 
-def test_installed_command_against_a_real_database_file(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'recall.sqlite3'}", DEBUG="true")
+def test_installed_command_against_a_real_database_file(tmp_path, migrated_file):
+    env = command_env(copy_of(migrated_file, tmp_path, "recall.sqlite3"))
 
     def run(*args):
-        return subprocess.run([ACCRETION, *args], capture_output=True, text=True, env=env, timeout=120)
+        return installed.run(*args, env=env)
 
-    assert run("migrate", "-v0").returncode == 0
     assert run("shell", "-c", SEED).returncode == 0
 
     found = run("recall", "SUB-1")

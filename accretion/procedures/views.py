@@ -255,6 +255,6 @@ def _cancel_with_questionnaires(request):
 
 
 # Each form of the procedure page and the view that saves it: a form is built only for a role holding that view's
-# permission (tests/test_forms_by_role.py checks every page of the portal the same way).
+# permission (tests/test_pages_by_role.py checks every page of the portal the same way).
 STEPS = {"assign": assign_team, "timeout": timeout, "preparation": preparation, "injection": injection,
          "remove": remove_injection, "complete": complete, "sign": sign, "addendum": addendum, "cancel": cancel}

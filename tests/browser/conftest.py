@@ -21,6 +21,15 @@ def shot(tmp_path):
 
 
 @pytest.fixture
+def gallery(shot):
+    """`shot` for crawls of many pages: taken only into $SCREENSHOT_DIR, to be looked at (a full-page picture of
+    every page at every size is most of such a crawl's time, and nobody looks at the temporary folder)."""
+    if os.environ.get("SCREENSHOT_DIR"):
+        return shot
+    return lambda page, name: None
+
+
+@pytest.fixture
 def sign_in(live_server):
     def do(page, username, password="accretion-demo"):
         page.goto(f"{live_server.url}/accounts/login/")

@@ -1,25 +1,42 @@
-"""A page shows a role only the forms it may save.
+"""Every staff page, as every role: it shows only the forms the role may save, and words, never internal codes.
 
-For each role, every staff page (every GET route of the portal, filled with records in each state that changes
-what a page offers: a procedure planned, in progress, prepared, completed, signed, cancelled; a screening waiting
-for review; a signed consent; an unjudged adverse event; an open questionnaire) is rendered, and every
-`<form method="post">` on it must post to a route whose declared permission the role holds. The permission is
-read from the route itself (`requires(...)` in tenancy.py), as tests/test_tenancy.py does, so a new form or page
-is covered without teaching this test about it. The sign-out and clinic-switch forms of base.html are for everyone.
+The crawl: every GET route of the portal (no API, no FHIR), filled with records in each state that changes what a
+page offers (a procedure planned, in progress, prepared, completed, signed, cancelled; a screening waiting for
+review; a signed consent; an unjudged adverse event; an open questionnaire), is rendered once per role, and each
+page is checked twice:
+
+- Forms: every `<form method="post">` (and every `hx-post`) must post to a route whose declared permission the
+  role holds. The permission is read from the route itself (`requires(...)` in tenancy.py), as
+  tests/test_tenancy.py does, so a new form or page is covered without teaching this test about it. The sign-out
+  and clinic-switch forms of base.html are for everyone.
+- Codes: the VISIBLE text (tags, scripts, styles and attribute values removed; `<code>`, `<pre>` and `<kbd>`,
+  which are meant to show codes, removed too) must not contain a known internal code as a whole word. Which
+  codes: every choice value of every model field of the installed accretion apps whose value differs from its
+  label, plus the vocabularies that are not model choices (questionnaire task states, follow-up window states),
+  imported from where they are defined; of those, only the codes that cannot be ordinary words: a code with an
+  underscore (`in_progress`, `prep_tech`, `not_eligible`) and that code with its underscores cut (`inprogress`,
+  what `|cut:"_"` prints). Codes that are also English words (`open`, `planned`) may be said. User names
+  (`prep_tech@north.test`, shown beside staff names) are words of their own and are removed first.
+
+The records are built once and every role crawls them, so the whole check costs one set-up.
 """
 
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 from itertools import product
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from accretion.clinical.followup import WINDOW_STATES
 from accretion.clinics.roles import ROLE_NAMES, role_has
 from accretion.consents.models import Consent, Estimate
+from accretion.outcomes.models import TASK_STATES
 from accretion.practice.models import Equipment, KitLot, TrainingRecord
 from accretion.practice.services import REQUIRED_MODULES
 from accretion.procedures.models import Procedure
@@ -27,6 +44,9 @@ from accretion.screenings.models import Screening
 from tests.conftest import screened, signed_in
 from tests.test_tenancy import PARAM, is_public, operations
 
+HIDDEN = {"script", "style", "code", "pre", "kbd", "template", "textarea"}
+USER_NAME = re.compile(r"\S+@\S+")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 FOR_EVERYONE = {"logout", "switch-clinic"}  # base.html: sign out, switch clinic
 CHECKLIST = ["two_identifiers", "site_confirmed", "allergies_reviewed", "antithrombotics_reviewed", "sterile_field",
              "imaging_ready", "emergency_equipment"]
@@ -196,35 +216,133 @@ def staff_pages(records):
             yield "/" + PARAM.sub(lambda m, chosen=chosen: str(chosen[m.group(1)]), route)
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("role", ROLE_NAMES)
-def test_every_form_a_role_is_shown_posts_where_the_role_may_post(role, records, clinics, staff):
-    client = signed_in(staff[("north", role)], clinics["north"])
-    wrong, pages, forms = [], 0, 0
-    for url in staff_pages(records):
-        response = client.get(url)
-        if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+def internal_codes() -> dict[str, str]:
+    """{code: where it comes from} for every code a page must never print."""
+    vocabularies: dict[str, str] = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith("accretion"):
             continue
-        pages += 1
-        for path, line in post_targets(url, response.content.decode()):
-            permission, name = permission_to_post(path)
-            if name in FOR_EVERYONE:
-                continue
-            forms += 1
-            if permission is None or not role_has(role, permission):
-                wrong.append(f"{url} line {line}: a form posting to {path} ({name}, needs {permission})")
-    assert not wrong, f"{role} is shown forms it cannot save:\n" + "\n".join(wrong)
-    assert pages >= 15, pages
-    if role != "auditor":  # the auditor reads; it saves nothing but its own sign-out
-        assert forms > 0
+        for model in config.get_models():
+            for field in model._meta.get_fields():
+                for value, label in getattr(field, "flatchoices", None) or ():
+                    if isinstance(value, str) and value != label:
+                        vocabularies[value] = f"{model.__name__}.{field.name}"
+    vocabularies.update({code: "QuestionnaireTask.state" for code in TASK_STATES})
+    vocabularies.update({code: "Window.state" for code in WINDOW_STATES})
+    codes = {}
+    for code, source in vocabularies.items():
+        if "_" in code.strip("_"):
+            codes[code] = source
+            codes[code.replace("_", "")] = source
+    return codes
+
+
+class VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hidden = 0
+        self.stack: list[str] = []
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        self.stack.append(tag)
+        if tag in HIDDEN:
+            self.hidden += 1
+
+    def handle_endtag(self, tag):
+        if tag not in self.stack:
+            return
+        while self.stack:
+            open_tag = self.stack.pop()
+            if open_tag in HIDDEN:
+                self.hidden -= 1
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def test_the_codes_are_collected_from_the_models_and_the_vocabularies():
+    codes = internal_codes()
+    for code in ("in_progress", "prep_tech", "clinic_admin", "not_open", "notopen", "facet_joint"):
+        assert code in codes, code
+    assert "open" not in codes and "planned" not in codes
+
+
+def test_visible_text_leaves_out_markup_attributes_and_code():
+    html = ('<p class="in_progress" title="prep_tech">In progress <code>not_open</code></p>'
+            '<script>var a = "clinic_admin";</script><pre>x_y</pre><br><b>words</b>')
+    assert visible_text(html).split() == ["In", "progress", "words"]
+
+
+def wrong_forms(role: str, url: str, html: str) -> tuple[list[str], int]:
+    """The forms on the page that post where `role` may not, and how many forms were checked."""
+    wrong, checked = [], 0
+    for path, line in post_targets(url, html):
+        permission, name = permission_to_post(path)
+        if name in FOR_EVERYONE:
+            continue
+        checked += 1
+        if permission is None or not role_has(role, permission):
+            wrong.append(f"{url} line {line}: a form posting to {path} ({name}, needs {permission})")
+    return wrong, checked
+
+
+def raw_codes(url: str, html: str, codes: dict[str, str], word) -> list[str]:
+    text = USER_NAME.sub(" ", visible_text(html))
+    found = []
+    for match in word.finditer(text):
+        context = text[max(0, match.start() - 40):match.end() + 40]
+        found.append(f"{url}: {match.group(1)} ({codes[match.group(1)]}) in '{' '.join(context.split())}'")
+    return found
 
 
 @pytest.mark.django_db
-def test_the_states_are_the_ones_the_pages_distinguish(records):
-    """The fixture really reached each state (else the test above would check less than it says)."""
+def test_every_role_sees_only_forms_it_may_save_and_words_not_codes(records, clinics, staff):
+    """One crawl per role over the same records; failures of every role are reported together."""
     states = {name: Procedure.objects.get(pk=p.pk).status for name, p in records["_procedures"].items()}
     assert states == {"unassigned": "planned", "planned": "planned", "started": "in_progress",
                       "prepared": "in_progress", "completed": "completed", "signed": "signed",
-                      "cancelled": "cancelled"}
+                      "cancelled": "cancelled"}, "the records did not reach the states the crawl is meant to cover"
     prepared = Procedure.objects.get(pk=records["_procedures"]["prepared"].pk)
     assert hasattr(prepared, "preparation") and prepared.injections.exclude(image="").count() == 1
+
+    codes = internal_codes()
+    word = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, codes), key=len, reverse=True)) + r")(?![\w-])")
+    urls = list(staff_pages(records))
+    forms_wrong, codes_found, too_few = {}, {}, []
+    for role in ROLE_NAMES:
+        client = signed_in(staff[("north", role)], clinics["north"])
+        wrong, found, pages, forms = [], [], 0, 0
+        for url in urls:
+            response = client.get(url)
+            if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+                continue
+            pages += 1
+            html = response.content.decode()
+            page_wrong, checked = wrong_forms(role, url, html)
+            wrong += page_wrong
+            forms += checked
+            found += raw_codes(url, html, codes, word)
+        if wrong:
+            forms_wrong[role] = wrong
+        if found:
+            codes_found[role] = sorted(set(found))
+        # the auditor reads; it saves nothing but its own sign-out
+        if pages < 15 or (forms == 0 and role != "auditor"):
+            too_few.append(f"{role}: {pages} pages, {forms} forms")
+    assert not too_few, f"the crawl reached too little: {too_few}"
+    assert not forms_wrong, "\n".join(f"{role} is shown forms it cannot save:\n" + "\n".join(lines)
+                                      for role, lines in forms_wrong.items())
+    assert not codes_found, "\n".join(f"{role} sees {len(lines)} raw code(s):\n" + "\n".join(lines)
+                                      for role, lines in codes_found.items())
