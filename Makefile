@@ -20,7 +20,7 @@ run: $(STAMP)
 	mkdir -p var
 	DEBUG=true $(VENV)/bin/accretion migrate --noinput
 	DEBUG=true $(VENV)/bin/accretion demo --address $(HOST)
-	DEBUG=true $(VENV)/bin/accretion runserver $(HOST)
+	DEBUG=true scripts/serve.sh $(HOST)
 
 test: $(STAMP)
 	scripts/test.sh

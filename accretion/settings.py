@@ -13,7 +13,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from accretion.env import env_bool, env_int, env_list, env_str
+from accretion.addresses import parse_proxies
+from accretion.env import cache_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("ACCRETION_VAR_DIR", str(BASE_DIR.parent / "var")))
@@ -56,7 +57,10 @@ INSTALLED_APPS = [
     "accretion.outcomes",
     "accretion.adverse_events",
     "accretion.interop",
+    "accretion.jobs",
     "accretion.cli",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +122,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_PATH", str(Path(tempfile.gettempdir()) / "accretion-test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Shared cache ---------------------------------------------------------------
+# Rate-limit counters and drawn plots live here, so every worker process and machine must see the same cache:
+# the database by default (no other service), Redis in production (CACHE_URL=redis://host:6379/0).
+CACHES = {"default": cache_from_url("CACHE_URL", env_str("CACHE_URL", "db://"),
+                                    key_prefix=env_str("CACHE_KEY_PREFIX"))}
+
+# --- Background tasks (accretion/jobs) ----------------------------------------------
+# Queued as rows of this database (django-tasks' database backend) and run by `accretion worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASK_RESULTS_DAYS = env_int("TASK_RESULTS_DAYS", 30, minimum=1)
+
+# --- The client's address ---------------------------------------------------------
+# Behind a load balancer or reverse proxy, list its addresses (or networks) here; only connections from them
+# have their forwarded-for header read (accretion/addresses.py). Empty: REMOTE_ADDR is the client.
+try:
+    TRUSTED_PROXIES = parse_proxies(env_list("TRUSTED_PROXIES", []))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
+CLIENT_ADDRESS_HEADER = "HTTP_" + env_str("CLIENT_ADDRESS_HEADER", "X-Forwarded-For").upper().replace("-", "_")
+
 # --- Sign-in, sessions, passwords -------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -147,6 +171,7 @@ AXES_LOCKOUT_CALLABLE = "accretion.clinics.views.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "accretion.addresses.client_address"  # the same address the audit log records
 # Lockout is per account (the requirement), whatever address or browser the attempts come from.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 

@@ -25,6 +25,19 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
+def fresh_cache(django_db_blocker):
+    """An empty shared cache before and after the test (rate-limit counters live there). The cache may be the
+    database's (CACHE_URL=db://), so clearing it is let through pytest-django's guard."""
+    from django.core.cache import cache
+
+    with django_db_blocker.unblock():
+        cache.clear()
+    yield cache
+    with django_db_blocker.unblock():
+        cache.clear()
+
+
+@pytest.fixture
 def clinics(db):
     north = Clinic.objects.create(slug="north", name="North Spine", phone="+1 555 0100")
     south = Clinic.objects.create(slug="south", name="South Spine", phone="+1 555 0200")

@@ -6,7 +6,6 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from accretion.audit.models import AuditEvent
@@ -17,10 +16,8 @@ NEW = "a brand new passphrase 2026"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()  # the per-address limit of reset requests
-    yield
-    cache.clear()
+def _fresh_limits(fresh_cache):
+    """The per-address limit of reset requests starts at zero."""
 
 
 @pytest.fixture

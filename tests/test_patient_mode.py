@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from accretion.audit.models import AuditEvent
@@ -33,10 +32,8 @@ STAFF_LINKS = re.compile(r'href="/(patients|members|audit|api|clinic|outcomes|pr
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # the rate-limit counters live there
-    yield
-    cache.clear()
+def _fresh_limits(fresh_cache):
+    """The rate-limit counters start at zero."""
 
 
 def ready(setup, staff):  # noqa: F811

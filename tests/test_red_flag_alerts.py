@@ -5,11 +5,14 @@ from datetime import date
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from accretion.adverse_events.models import AdverseEvent
 from accretion.audit.models import AuditEvent
 from accretion.clinics.models import Clinic, Membership
+from accretion.jobs.worker import run_queued
 from accretion.outcomes import alerts
 from accretion.outcomes.models import QuestionnaireResponse
 from accretion.outcomes.sms import LocmemSMSBackend
@@ -51,10 +54,11 @@ def on_call(clinics):
                                                          on_call_phone="+15550100999")
 
 
-def submit(signed, data, capture):  # noqa: F811
-    with at(DAY), capture(execute=True) as callbacks:
+def submit(signed, data):  # noqa: F811
+    """Post the patient's answers, then let the worker run what the submission queued: (response, tasks run)."""
+    with at(DAY):
         response = Client().post(url(task(signed, "2w")), data)
-    return response, callbacks
+    return response, [path for path, _ in run_queued().ran]
 
 
 def identifiers(patient):
@@ -66,8 +70,8 @@ def identifiers(patient):
 
 
 def test_an_emergency_flag_sends_the_patient_to_the_emergency_department_in_english(
-        signed, django_capture_on_commit_callbacks):  # noqa: F811
-    response, _ = submit(signed, answers("en", yes=("new_weakness_numbness",)), django_capture_on_commit_callbacks)
+        signed):  # noqa: F811
+    response, _ = submit(signed, answers("en", yes=("new_weakness_numbness",)))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Go to an emergency department now (or call 911)." in html
@@ -78,9 +82,8 @@ def test_an_emergency_flag_sends_the_patient_to_the_emergency_department_in_engl
     assert html.index("emergency department now") < html.index("Thank you. Your answers were sent to your clinic.")
 
 
-def test_an_emergency_flag_in_spanish_names_every_sign(signed, django_capture_on_commit_callbacks):  # noqa: F811
-    response, _ = submit(signed, answers("es", yes=("bowel_bladder_change", "fever")),
-                         django_capture_on_commit_callbacks)
+def test_an_emergency_flag_in_spanish_names_every_sign(signed):  # noqa: F811
+    response, _ = submit(signed, answers("es", yes=("bowel_bladder_change", "fever")))
     html = response.content.decode()
     assert "Vaya ahora mismo a una sala de emergencias (o llame al 911)." in html
     assert ("Usted nos dijo que tiene: fiebre de más de 38.3 °C (101 °F) o escalofríos con temblores; y un problema "
@@ -96,8 +99,8 @@ def test_an_emergency_flag_in_spanish_names_every_sign(signed, django_capture_on
             "el cuello rígido"]),
 ])
 def test_fever_or_infection_signs_tell_the_patient_to_call_the_clinic_now(
-        signed, django_capture_on_commit_callbacks, language, words):  # noqa: F811
-    response, _ = submit(signed, answers(language, yes=("infection_signs",)), django_capture_on_commit_callbacks)
+        signed, language, words):  # noqa: F811
+    response, _ = submit(signed, answers(language, yes=("infection_signs",)))
     html = response.content.decode()
     for text in words:
         assert text in html, text
@@ -105,20 +108,20 @@ def test_fever_or_infection_signs_tell_the_patient_to_call_the_clinic_now(
 
 
 def test_without_a_clinic_phone_the_patient_is_never_shown_an_empty_number(
-        signed, clinics, django_capture_on_commit_callbacks):  # noqa: F811
+        signed, clinics):  # noqa: F811
     Clinic.objects.filter(pk=clinics["north"].pk).update(phone="")
-    response, _ = submit(signed, answers("en", yes=("fever",)), django_capture_on_commit_callbacks)
+    response, _ = submit(signed, answers("en", yes=("fever",)))
     html = response.content.decode()
     assert ("Call North Spine now. If you do not have the number or cannot reach the clinic, go to an urgent care "
             "center or an emergency department today.") in html
     assert 'href="tel:"' not in html and "now: ." not in html and "now: <" not in html
-    response, _ = submit(signed, answers("en"), django_capture_on_commit_callbacks)  # already answered
+    response, _ = submit(signed, answers("en"))  # already answered
     assert "already answered" in response.content.decode()
 
 
 def test_no_red_flag_gives_the_plain_thank_you_and_no_alert(
-        signed, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
-    response, callbacks = submit(signed, answers("en", yes=("emergency_visit",)), django_capture_on_commit_callbacks)
+        signed, on_call, sms):  # noqa: F811
+    response, callbacks = submit(signed, answers("en", yes=("emergency_visit",)))
     html = response.content.decode()
     assert "Thank you. Your answers were sent to your clinic." in html and "red-flag-advice" not in html
     assert callbacks == [] and mail.outbox == [] and sms == []
@@ -126,9 +129,8 @@ def test_no_red_flag_gives_the_plain_thank_you_and_no_alert(
 
 
 def test_a_red_flag_saved_for_later_already_shows_the_advice_but_alerts_nobody(
-        signed, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
-    response, callbacks = submit(signed, answers("en", yes=("new_weakness_numbness",), submit=False),
-                                 django_capture_on_commit_callbacks)
+        signed, on_call, sms):  # noqa: F811
+    response, callbacks = submit(signed, answers("en", yes=("new_weakness_numbness",), submit=False))
     html = response.content.decode()
     assert "Your answers are saved" in html and "Go to an emergency department now" in html
     assert callbacks == [] and mail.outbox == [] and sms == []
@@ -138,9 +140,8 @@ def test_a_red_flag_saved_for_later_already_shows_the_advice_but_alerts_nobody(
 
 
 def test_the_on_call_contact_is_alerted_by_e_mail_and_sms_without_patient_identifiers(
-        signed, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
-    response, callbacks = submit(signed, answers("en", yes=("bowel_bladder_change", "infection_signs")),
-                                 django_capture_on_commit_callbacks)
+        signed, on_call, sms):  # noqa: F811
+    response, callbacks = submit(signed, answers("en", yes=("bowel_bladder_change", "infection_signs")))
     assert response.status_code == 200 and len(callbacks) == 1
     event = AdverseEvent.objects.get(procedure=signed)
     link = f"https://portal.example.org/adverse-events/{event.pk}/"
@@ -164,15 +165,35 @@ def test_the_on_call_contact_is_alerted_by_e_mail_and_sms_without_patient_identi
         assert not any(value in str(row.detail) for value in identifiers(signed.patient))
 
 
-def test_nothing_is_sent_before_the_answers_are_stored(signed, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
-    with at(DAY), django_capture_on_commit_callbacks(execute=False) as callbacks:
-        Client().post(url(task(signed, "2w")), answers("en", yes=("fever",)))
-    assert len(callbacks) == 1 and mail.outbox == [] and sms == []  # waits for the commit
+def test_the_alert_is_queued_with_the_answers_and_sent_by_the_worker(signed, on_call, sms):  # noqa: F811
+    with at(DAY):
+        response = Client().post(url(task(signed, "2w")), answers("en", yes=("fever",)))
+    assert response.status_code == 200 and mail.outbox == [] and sms == []  # the page did not wait for the mail
+    [queued] = DBTaskResult.objects.ready()
+    assert queued.task_path == "accretion.outcomes.tasks.send_red_flag_alert"
+    assert run_queued().ran == [(queued.task_path, "SUCCESSFUL")]
+    assert len(mail.outbox) == 1 and len(sms) == 1
+
+
+def test_answers_that_are_not_stored_queue_no_alert(signed, on_call, sms, monkeypatch):  # noqa: F811
+    """The alert is queued inside the submission's transaction: when storing fails after the alert was asked
+    for (here the summary refresh, the last write), the alert goes with the answers."""
+    from accretion.outcomes import services
+
+    def disk_full(procedure):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(services.summary, "refresh", disk_full)
+    with at(DAY):
+        response = Client(raise_request_exception=False).post(url(task(signed, "2w")), answers("en", yes=("fever",)))
+    assert response.status_code == 500
+    assert not DBTaskResult.objects.exists() and run_queued().ran == [] and mail.outbox == []
+    assert task(signed, "2w").completed_at is None
 
 
 def test_without_an_on_call_contact_the_clinic_administrators_are_e_mailed(
-        signed, staff, sms, django_capture_on_commit_callbacks):  # noqa: F811
-    submit(signed, answers("es", yes=("fever",)), django_capture_on_commit_callbacks)
+        signed, staff, sms):  # noqa: F811
+    submit(signed, answers("es", yes=("fever",)))
     [message] = mail.outbox
     assert message.to == ["clinic_admin@north.test"]  # the north clinic's administrator only
     assert message.subject == "Call the patient today: red flag reported to North Spine"
@@ -183,16 +204,16 @@ def test_without_an_on_call_contact_the_clinic_administrators_are_e_mailed(
 
 
 def test_an_on_call_phone_alone_texts_it_and_e_mails_the_administrators(
-        signed, staff, clinics, sms, django_capture_on_commit_callbacks):  # noqa: F811
+        signed, staff, clinics, sms):  # noqa: F811
     Clinic.objects.filter(pk=clinics["north"].pk).update(on_call_phone="+15550100999")
-    submit(signed, answers("en", yes=("fever",)), django_capture_on_commit_callbacks)
+    submit(signed, answers("en", yes=("fever",)))
     assert [m.to for m in mail.outbox] == [["clinic_admin@north.test"]] and [to for to, _ in sms] == ["+15550100999"]
 
 
-def test_one_alert_per_submission(signed, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
+def test_one_alert_per_submission(signed, on_call, sms):  # noqa: F811
     data = answers("en", yes=("new_weakness_numbness",))
-    submit(signed, data, django_capture_on_commit_callbacks)
-    response, callbacks = submit(signed, data, django_capture_on_commit_callbacks)  # the same link, submitted again
+    submit(signed, data)
+    response, callbacks = submit(signed, data)  # the same link, submitted again
     assert "already answered" in response.content.decode() and callbacks == []
     # Even if the alert were run again for the same submission, the audit says it went out: nothing is re-sent.
     t = task(signed, "2w")
@@ -203,10 +224,10 @@ def test_one_alert_per_submission(signed, on_call, sms, django_capture_on_commit
 
 
 def test_a_failing_backend_is_audited_shown_to_staff_and_the_patient_still_gets_the_advice(
-        signed, on_call, staff, clinics, settings, django_capture_on_commit_callbacks):  # noqa: F811
+        signed, on_call, staff, clinics, settings):  # noqa: F811
     settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
     settings.SMS_BACKEND = f"{__name__}.FailingSMSBackend"
-    response, _ = submit(signed, answers("en", yes=("bowel_bladder_change",)), django_capture_on_commit_callbacks)
+    response, _ = submit(signed, answers("en", yes=("bowel_bladder_change",)))
     assert response.status_code == 200 and "Go to an emergency department now" in response.content.decode()
     t = task(signed, "2w")
     assert t.completed_at is not None  # nothing lost
@@ -222,33 +243,37 @@ def test_a_failing_backend_is_audited_shown_to_staff_and_the_patient_still_gets_
     assert "by SMS to the on-call contact" in html and "Call the patient back now" in html
 
 
-def test_a_clinic_with_nobody_to_alert_records_the_failure(signed, sms, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_clinic_with_nobody_to_alert_records_the_failure(signed, sms):  # noqa: F811
     Membership.objects.filter(clinic=signed.clinic, role="clinic_admin").delete()  # no on-call, no administrator
-    submit(signed, answers("en", yes=("fever",)), django_capture_on_commit_callbacks)
+    submit(signed, answers("en", yes=("fever",)))
     row = AuditEvent.objects.get(action="alert_failed")
     assert row.detail["recipient"] == "none" and mail.outbox == []
 
 
 def test_an_unexpected_error_in_the_alert_never_costs_the_patient_the_page(
-        signed, on_call, monkeypatch, django_capture_on_commit_callbacks):  # noqa: F811
+        signed, on_call, monkeypatch):  # noqa: F811
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(alerts, "send", broken)
-    response, _ = submit(signed, answers("en", yes=("fever",)), django_capture_on_commit_callbacks)
+    with at(DAY):
+        response = Client().post(url(task(signed, "2w")), answers("en", yes=("fever",)))
     assert response.status_code == 200 and "Call North Spine now" in response.content.decode()
+    assert run_queued().failed == ["accretion.outcomes.tasks.send_red_flag_alert"]  # kept, with its error
+    assert DBTaskResult.objects.get().exception_class_path == "builtins.RuntimeError"
 
 
 # --- Staff entering the answers from a phone call -------------------------------------------
 
 
 def test_staff_entering_a_red_flag_read_the_advice_to_the_patient_and_the_clinic_is_alerted(
-        signed, staff, clinics, on_call, sms, django_capture_on_commit_callbacks):  # noqa: F811
+        signed, staff, clinics, on_call, sms):  # noqa: F811
     t = task(signed, "2w")
-    with at(DAY), django_capture_on_commit_callbacks(execute=True):
+    with at(DAY):
         desk = signed_in(staff[("north", "front_desk")], clinics["north"])
         response = desk.post(f"/outcomes/tasks/{t.pk}/", answers("es", yes=("new_weakness_numbness",), mode="phone"),
                              follow=True)
+    run_queued()
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == f"/procedures/{signed.pk}/"
     assert "Red flag reported (emergency). Read this to the patient now:" in html
@@ -260,11 +285,12 @@ def test_staff_entering_a_red_flag_read_the_advice_to_the_patient_and_the_clinic
         assert value not in message.body
 
 
-def test_staff_saving_a_red_flag_see_the_advice_on_the_page(signed, staff, clinics, django_capture_on_commit_callbacks):  # noqa: F811
+def test_staff_saving_a_red_flag_see_the_advice_on_the_page(signed, staff, clinics):  # noqa: F811
     t = task(signed, "2w")
-    with at(DAY), django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with at(DAY):
         nurse = signed_in(staff[("north", "nurse")], clinics["north"])
         response = nurse.post(f"/outcomes/tasks/{t.pk}/", answers("en", yes=("fever",), submit=False))
+    callbacks = run_queued().ran
     # The questions and the advice are in the patient's language (Spanish) for the staff member to read out.
     assert response.status_code == 200 and "Llame ahora a North Spine: +1 555 0100." in response.content.decode()
     assert callbacks == []

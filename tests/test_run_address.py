@@ -34,4 +34,6 @@ def test_make_run_passes_the_same_host_to_demo_and_runserver():
     makefile = (Path(__file__).parent.parent / "Makefile").read_text()
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert re.search(r"accretion demo --address \$\(HOST\)", run)
-    assert re.search(r"accretion runserver \$\(HOST\)", run)
+    assert re.search(r"scripts/serve\.sh \$\(HOST\)", run)  # the server and its worker
+    serve = (Path(__file__).parent.parent / "scripts" / "serve.sh").read_text()
+    assert re.search(r'runserver "\$1"', serve) and "worker" in serve

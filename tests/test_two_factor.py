@@ -5,7 +5,6 @@ import time
 from base64 import b32decode
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -41,8 +40,7 @@ def sign_in(client, username, password=PASSWORD):
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_throttles(settings):
-    cache.clear()
+def _no_leftover_throttles(settings, fresh_cache):
     settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a wrong code holds the next one back for a minute, even on a slow run
 
 

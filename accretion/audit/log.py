@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from accretion.addresses import client_address
 from accretion.audit.chain import append
 from accretion.audit.models import Action, AuditEvent
 
@@ -38,12 +39,6 @@ def changes(before: dict, after: dict) -> dict:
     old, new = _flat(before or {}), _flat(after or {})
     return {name: [old.get(name), new.get(name)] for name in sorted(set(old) | set(new))
             if old.get(name) != new.get(name)}
-
-
-def client_address(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(

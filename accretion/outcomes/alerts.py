@@ -1,7 +1,9 @@
 """Alerting the clinic at once when a submitted safety answer has a red flag.
 
-The alert goes out after the submission's transaction commits (nothing is sent
-for answers that were not stored), by e-mail and by text message, to the
+The alert is a background task (accretion/jobs) enqueued in the submission's
+own transaction: answers that were not stored ask for nothing, stored ones are
+never left without their alert, and the patient's page does not wait for the
+mail server. It goes out by e-mail and by text message, to the
 clinic's on-call contact (Clinic.on_call_email, on_call_phone); without an
 on-call e-mail, the e-mail goes to the clinic administrators. It names no
 patient (no name, date of birth, MRN or phone): the clinic, the urgency, the
@@ -18,7 +20,6 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 
 from accretion.audit.log import Action, record
@@ -42,13 +43,12 @@ HOW = {Mode.PATIENT_LINK: "answered by the patient on the questionnaire link",
 
 
 def schedule(task, assessment: red_flags.Assessment, event=None, *, mode: str) -> None:
-    """Send the alert once the current transaction commits (at once outside one)."""
+    """Queue the alert, in the current transaction (the worker sends it once that commits)."""
     if not assessment:
         return
-    task_id, event_id, flags = task.pk, getattr(event, "pk", None), assessment.flags
-    # robust: an unexpected error is logged, never turned into an error page for the patient whose answers
-    # are already stored.
-    transaction.on_commit(lambda: send(task_id, flags, event_id=event_id, mode=mode), robust=True)
+    from accretion.outcomes.tasks import send_red_flag_alert  # tasks imports this module
+
+    send_red_flag_alert.enqueue(task.pk, list(assessment.flags), getattr(event, "pk", None), mode)
 
 
 def _target(task, event_id):

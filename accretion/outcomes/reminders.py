@@ -27,6 +27,10 @@ WORDS = {
 }
 
 
+class DeliveryFailed(RuntimeError):
+    """Some reminders could not be delivered (their claims were given back for the next run)."""
+
+
 @dataclass
 class Summary:
     tasks: int = 0

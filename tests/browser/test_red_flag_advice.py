@@ -4,6 +4,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accretion.clinics.models import Clinic
+from accretion.jobs.worker import run_queued
 from accretion.outcomes import services
 from accretion.outcomes.sms import LocmemSMSBackend
 from accretion.patients.models import Patient
@@ -57,6 +58,8 @@ def test_a_patient_reporting_new_weakness_on_a_phone_is_sent_to_the_emergency_de
     shot(page, "45-red-flag-emergency-es")
     assert errors == [], errors
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # The clinic was alerted after the answers were stored, without the patient's name.
+    # The alert was queued with the answers; the worker sends it, without the patient's name.
+    assert mail.outbox == [] and [path for path, _ in run_queued().ran] == [
+        "accretion.outcomes.tasks.send_red_flag_alert"]
     assert [m.to for m in mail.outbox] == [["oncall@north.test"]] and len(LocmemSMSBackend.outbox) == 1
     assert "Quintero" not in mail.outbox[0].body and "Quintero" not in LocmemSMSBackend.outbox[0][1]
