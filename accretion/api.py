@@ -151,8 +151,8 @@ def issue_token(request, payload: TokenIn):
             raise FieldErrors({"clinic": ["This account belongs to no clinic."]}, status=403, detail="No clinic.")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None and membership.clinic.require_two_factor:
-        raise FieldErrors({"code": [f"{membership.clinic.name} requires two-factor sign-in: set it up in the portal "
-                                    "first (/accounts/two-factor/)."]}, status=403, detail="Two-factor sign-in needed.")
+        raise FieldErrors({"code": [(f"{membership.clinic.name} requires two-factor sign-in: set it up in the portal "
+                                    "first (/accounts/two-factor/).")]}, status=403, detail="Two-factor sign-in needed.")
     if device is not None and not (payload.code and device.verify_token(payload.code)):
         record(request, Action.LOGIN_FAILED, user=user, clinic=NO_CLINIC, username=user.get_username(),
                reason="two-factor code", via="api")
@@ -175,4 +175,4 @@ def _register_routers():
 
 _register_routers()
 
-__all__ = ["api", "can", "FieldErrors", "ERRORS"]
+__all__ = ["ERRORS", "FieldErrors", "api", "can"]

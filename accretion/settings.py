@@ -115,7 +115,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so two writers
     # never read the same audit-chain head (see accretion/audit/chain.py).
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # WAL lets readers go on while one writer writes; the busy timeout makes a second writer wait its turn
+    # instead of failing with "database is locked". synchronous stays FULL: a commit that was acknowledged
+    # survives a power cut.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file, not shared-cache memory: there concurrent live-server requests
     # fail at once with "table is locked" instead of waiting for the write lock.

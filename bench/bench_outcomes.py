@@ -40,6 +40,7 @@ scripts/bench.sh) are ignored with a note.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import secrets
 import shutil
@@ -225,7 +226,7 @@ class Lit(str):
     """A literal piece of text in `concat`."""
 
 
-def concat(sql: "Dialect", *parts: str) -> str:
+def concat(sql: Dialect, *parts: str) -> str:
     """SQL text joining literal pieces (`Lit`) and SQL expressions (cast to text) with ||."""
     return "(" + " || ".join(quoted(part) if isinstance(part, Lit) else sql.text(part) for part in parts) + ")"
 
@@ -286,11 +287,11 @@ def add_outcomes(seed: int, log) -> dict[str, float]:
 
     time_points = " UNION ALL ".join(f"SELECT {quoted(k)} AS k, {d} AS d, {p} AS pct, {n} AS n"
                                      for n, (k, d, p) in enumerate(TIME_POINTS))
-    instruments = (f"(CASE WHEN p.region = 'cervical' THEN "
-                   f"(CASE WHEN tp.k = 'baseline' THEN '[\"nrs\", \"ndi\", \"baseline\"]' "
-                   f"ELSE '[\"nrs\", \"ndi\", \"pgic\", \"safety\"]' END) "
-                   f"ELSE (CASE WHEN tp.k = 'baseline' THEN '[\"nrs\", \"odi\", \"baseline\"]' "
-                   f"ELSE '[\"nrs\", \"odi\", \"pgic\", \"safety\"]' END) END)")
+    instruments = ("(CASE WHEN p.region = 'cervical' THEN "
+                   "(CASE WHEN tp.k = 'baseline' THEN '[\"nrs\", \"ndi\", \"baseline\"]' "
+                   "ELSE '[\"nrs\", \"ndi\", \"pgic\", \"safety\"]' END) "
+                   "ELSE (CASE WHEN tp.k = 'baseline' THEN '[\"nrs\", \"odi\", \"baseline\"]' "
+                   "ELSE '[\"nrs\", \"odi\", \"pgic\", \"safety\"]' END) END)")
     due = sql.plus_days("p.planned_date", "tp.d")
     step("questionnaire tasks", f"""
         INSERT INTO {table[QuestionnaireTask]} (clinic_id, patient_id, procedure_id, time_point, due, opens_on,
@@ -458,7 +459,7 @@ def fhir_export(clinic) -> tuple[dict, float]:
 
     with tempfile.TemporaryDirectory(prefix="accretion-bench-fhir-") as folder:
         started = time.perf_counter()
-        call_command("fhir-export", "--clinic", clinic.slug, folder, stdout=open(os.devnull, "w"))
+        call_command("fhir-export", "--clinic", clinic.slug, folder, stdout=io.StringIO())
         seconds = time.perf_counter() - started
         manifest = json.loads((Path(folder) / "manifest.json").read_text())
     return {item["type"]: item["count"] for item in manifest["output"]}, seconds
@@ -523,11 +524,11 @@ def complete(procedures: int) -> bool:
 
 
 def prepare_database(args, database) -> int:
-    from bench import registry as generator
     from django.core.management import call_command
     from django.db import connection
 
     from accretion.outcomes.summary import refresh_all
+    from bench import registry as generator
 
     vendor = connection.vendor
     started = time.perf_counter()
@@ -613,7 +614,7 @@ def main(argv=None) -> int:
         # Both databases are prepared at the same time (it takes minutes), then measured one after the other,
         # so that nothing else of this benchmark runs while a page is timed.
         print(f"preparing {', '.join(databases)} with {args.procedures:,} procedures (at the same time)...", flush=True)
-        logs = {kind: tempfile.TemporaryFile(mode="w+") for kind in databases}
+        logs = {kind: tempfile.TemporaryFile(mode="w+") for kind in databases}  # noqa: SIM115 (read, then closed below)
         running = {kind: child(kind, database, "prepare", args, stdout=logs[kind], stderr=subprocess.STDOUT)
                    for kind, database in databases.items()}
         ready = []

@@ -225,12 +225,12 @@ def run(args, database) -> int:
     if not database.exists():
         database.create()
     setup_django(database)
-    from bench import registry as generator
     from django.core.management import call_command
     from django.db import connection
 
     from accretion.clinics.models import Clinic
     from accretion.recall import services
+    from bench import registry as generator
 
     refuse_foreign_data(connection, database)
     started = time.perf_counter()

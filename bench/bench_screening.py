@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from accretion.clinical import drug_names, medication_lines  # noqa: E402
-from accretion.clinical.screening import (  # noqa: E402
+from accretion.clinical import drug_names, medication_lines
+from accretion.clinical.screening import (
     DEFAULT_PROTOCOL,
     DIAGNOSES,
     NEURO_RED_FLAGS,

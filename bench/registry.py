@@ -284,7 +284,7 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
     nurses = [clinic[0] for clinic in staff["nurses"]]
     prep_techs = [clinic[0] for clinic in staff["prep_techs"]]
     seed, C = size.seed, size.clinics
-    clinic_of = lambda index: _case(index, registry.clinic_ids)  # noqa: E731
+    clinic_of = lambda index: _case(index, registry.clinic_ids)
 
     # Kit lots: lot l (1..) is the k-th lot of clinic c = (l-1) % C, current from day k*W to (k+1)*W.
     lots_per_clinic = size.lots_per_clinic
@@ -313,7 +313,7 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
     patients_before = _last_id(Patient, using)
 
     def patient_rows():
-        h = lambda k, below: _rand("i", 10 + k, seed, below)  # noqa: E731
+        h = lambda k, below: _rand("i", 10 + k, seed, below)
         _insert(connection, Patient, {
             "clinic": clinic_of(f"(i - 1) %% {C}"),
             "mrn": "('R' || (10000000 + i))",
@@ -350,7 +350,7 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
         c = f"((s.q - 1) %% {C})"
         day = f"(CASE WHEN s.r >= {CANCELLED} THEN {size.span} + s.ahead ELSE s.d END)"
         started = dialect.moment(size.start, "s.d", "780 + s.m")  # 08:00-16:00 in New York, as UTC
-        region_of = lambda pick: (  # noqa: E731
+        region_of = lambda pick: (
             "(CASE " + " ".join(f"WHEN s.g < {sum(r[0] for r in REGIONS[:n + 1])} THEN {pick(REGIONS[n])}"
                                 for n in range(len(REGIONS) - 1)) + f" ELSE {pick(REGIONS[-1])} END)")
         _insert(connection, Procedure, {
@@ -363,7 +363,7 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
             "region": region_of(lambda r: _quote(r[1])),
             "targets": dialect.json(region_of(lambda r: _quote(r[2]))),
             "levels": dialect.json(region_of(lambda r: _quote(r[3]))),
-            "kits": f"(CASE WHEN s.g = 9 THEN 2 ELSE 1 END)",
+            "kits": "(CASE WHEN s.g = 9 THEN 2 ELSE 1 END)",
             "physician": f"(CASE WHEN s.r >= {CANCELLED} AND s.ph = 0 THEN NULL ELSE "
                          f"{_case(f'{c} * {size.physicians} + s.ph', physicians)} END)",
             "prep_tech": _case(c, prep_techs),
@@ -391,7 +391,7 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
         k = f"({dialect.days_since('p.planned_date', size.start)} / {window})"
         k = (f"(CASE WHEN {k} >= {lots_per_clinic} THEN {lots_per_clinic - 1} "
              f"WHEN {k} > 0 AND {_rand('p.id', 30, seed, 5)} = 0 THEN {k} - 1 ELSE {k} END)")
-        h = lambda n, below: _rand("p.id", 31 + n, seed, below)  # noqa: E731
+        h = lambda n, below: _rand("p.id", 31 + n, seed, below)
         platelets = f"(150 + {h(0, 250)})"
         _insert(connection, Preparation, {
             "procedure": "p.id",

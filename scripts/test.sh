@@ -9,6 +9,9 @@ PY=.venv/bin/python
 
 scripts/system-packages.sh test
 
+echo "=== ruff check ==="
+.venv/bin/ruff check . || { echo "ruff found problems (see above; 'ruff check --fix' mends many)" >&2; exit 1; }
+
 if [ -z "${TEST_DATABASES:-}" ]; then
   if [ "${CI:-}" = "true" ]; then TEST_DATABASES="sqlite postgres"; else TEST_DATABASES="sqlite"; fi
 fi

@@ -54,7 +54,7 @@ def nurse(staff, north):
 def page_text(response) -> str:
     """The visible words of an HTML answer, entities decoded and whitespace collapsed."""
     body = response.content.decode()
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.DOTALL)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 

@@ -164,7 +164,7 @@ def test_follow_up_counts_for_the_roles_that_call_patients(staff, north, make_pa
 
 
 def test_practice_problems(staff, north, clinics, admin):
-    physician, nurse, prep = (staff[("north", role)] for role in ("physician", "nurse", "prep_tech"))
+    physician, _nurse, prep = (staff[("north", role)] for role in ("physician", "nurse", "prep_tech"))
     for module in REQUIRED_MODULES:
         for user in (physician, prep):
             TrainingRecord.objects.create(clinic=north, user=user, module=module, completed_on=date(2026, 3, 1),

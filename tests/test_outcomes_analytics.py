@@ -248,7 +248,7 @@ def test_strata_from_screening_and_procedure(clinics, staff, make_patient):
     unsupported = build(north, make_patient(north), staff_user=nurse, consistency=None, placement=None,
                         diagnoses=("post_fusion",))
     unscreened = build(north, make_patient(north), staff_user=nurse, diagnoses=None)
-    strata = lambda p: OutcomeRow.objects.filter(procedure=p).values_list(  # noqa: E731
+    strata = lambda p: OutcomeRow.objects.filter(procedure=p).values_list(
         "indication", "target", "consistent", "placement_confirmed", "structural").distinct().get()
     assert strata(structural) == ("paraspinal_strain", "intradiscal", False, False, True)
     assert strata(unsupported) == ("other", "facet_joint", None, None, False)

@@ -17,8 +17,7 @@ from accretion.outcomes.analytics import Rate, suppress_complements
 from accretion.outcomes.models import OutcomeRow
 from accretion.procedures.models import Procedure, TimeOut
 from accretion.screenings.models import Screening
-from tests.test_outcomes_analytics import (DAY, TODAY, build, noon, north_report,  # noqa: F401 - fixtures
-                                          physicians, registry)
+from tests.test_outcomes_analytics import DAY, TODAY, build, noon, north_report, physicians, registry  # noqa: F401 - fixtures
 from tests.test_practice import centrifuge, imaging, lot
 
 BASE = {"nrs": 7, "disability": 50}

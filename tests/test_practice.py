@@ -14,8 +14,15 @@ from accretion.practice import services
 from accretion.practice.demo import load_demo
 from accretion.practice.forms import EquipmentForm
 from accretion.practice.models import REQUIRED_MODULES, Equipment, KitLot, TrainingModule, TrainingRecord
-from accretion.practice.services import (KitUnavailable, centrifuge_problems, imaging_problems, kit_lot_problems,
-                                         take_kit, training_gaps, training_status)
+from accretion.practice.services import (
+    KitUnavailable,
+    centrifuge_problems,
+    imaging_problems,
+    kit_lot_problems,
+    take_kit,
+    training_gaps,
+    training_status,
+)
 from tests.conftest import signed_in
 
 DAY = date(2026, 10, 2)
@@ -723,6 +730,6 @@ def test_demo_data_is_idempotent_and_passes_the_gates(staff, clinics):
     assert sorted(Equipment.objects.values_list("kind", flat=True)) == ["centrifuge", "fluoroscopy", "ultrasound"]
     lots = list(KitLot.objects.all())
     assert sorted(services.kit_expiry_status(x, today) for x in lots) == ["current", "current", "expiring"]
-    assert sorted(x.quantity_on_hand for x in lots)[0] == 0
+    assert min(x.quantity_on_hand for x in lots) == 0
     load_demo(clinics["south"], {role: staff[("south", role)] for role in ROLE_NAMES}, today)
     assert Equipment.objects.filter(clinic=clinics["south"]).count() == 3

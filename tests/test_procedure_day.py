@@ -250,7 +250,7 @@ def _protocol_post(admin_client, **change):
     page = admin_client.get("/clinic/procedure-protocol/")
     form = page.context["form"]
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form.initial.get(name)
         data[name] = value if value is not None else ""
     data.update(change)

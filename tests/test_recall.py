@@ -39,9 +39,9 @@ def use_lot(lot, patient, planned, *, physician, recorder, started_at=None, stat
         clinic=lot.clinic, kind="centrifuge", manufacturer="Acme", model="Spin 2", serial=f"C-{lot.clinic.slug}",
         fda_510k="K123456")
     Preparation.objects.create(
-        procedure=procedure, kit_lot=lot, centrifuge=centrifuge, whole_blood_ml=Decimal("30"), anticoagulant="acd_a",
-        spin_speed=1500, spin_minutes=Decimal("10"), baseline_platelets=Decimal("220"), baseline_wbc=Decimal("6.5"),
-        prp_platelets=Decimal("1100"), prp_wbc=Decimal("1.2"), prp_volume_ml=Decimal("4"),
+        procedure=procedure, kit_lot=lot, centrifuge=centrifuge, whole_blood_ml=Decimal(30), anticoagulant="acd_a",
+        spin_speed=1500, spin_minutes=Decimal(10), baseline_platelets=Decimal(220), baseline_wbc=Decimal("6.5"),
+        prp_platelets=Decimal(1100), prp_wbc=Decimal("1.2"), prp_volume_ml=Decimal(4),
         drawn_at=started_at or datetime.combine(planned, datetime.min.time(), NEW_YORK), recorded_by=recorder)
     return procedure
 

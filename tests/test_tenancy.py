@@ -112,11 +112,10 @@ def fill(route, world):
 
 @pytest.fixture
 def world(clinics, staff, make_patient, settings, tmp_path):
-    from accretion.procedures.models import Procedure
-    from accretion.screenings.models import Screening
-
     from accretion.consents.models import Consent, Estimate
     from accretion.practice.models import Equipment, KitLot
+    from accretion.procedures.models import Procedure
+    from accretion.screenings.models import Screening
 
     north = clinics["north"]
     patient = make_patient(north)

@@ -53,7 +53,7 @@ def build_calendar(procedure, plan: AftercarePlan, lang: str, clinic, *, include
                    decisions: Sequence[HoldDecision] = ()) -> bytes:
     """The ``.ics`` file (bytes) for ``plan`` in ``lang``, with a restart day for each held blood thinner."""
     ui = UI[lang]
-    stamp = timezone.now().astimezone(_dt.timezone.utc).replace(microsecond=0)
+    stamp = timezone.now().astimezone(_dt.UTC).replace(microsecond=0)
     phone = clinic.phone or ""
     name = ui["cal_name"].format(clinic=clinic.name)
 

@@ -26,17 +26,17 @@ from accretion.clinical.antithrombotics import CONTINUE, Antithrombotic, HoldDec
 from accretion.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, pick
 
 __all__ = [
+    "CODE_TEXTS_ES",
+    "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "LANGUAGE_NAMES",
-    "DEFAULT_LANGUAGE",
-    "CODE_TEXTS_ES",
     "UI",
-    "pick_language",
-    "format_date",
-    "follow_up_label",
     "code_text",
+    "follow_up_label",
+    "format_date",
     "handout",
     "medicine_lines",
+    "pick_language",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 _CERVICAL = [f"C{i}" for i in range(1, 8)]
 _THORACIC = [f"T{i}" for i in range(1, 13)]
 _LUMBAR = [f"L{i}" for i in range(1, 6)]
@@ -9,7 +11,7 @@ _LUMBAR = [f"L{i}" for i in range(1, 6)]
 
 def _segments(vertebrae: list[str], next_after: str) -> tuple[str, ...]:
     chain = [*vertebrae, next_after]
-    return tuple(f"{upper}-{lower}" for upper, lower in zip(chain, chain[1:]))
+    return tuple(f"{upper}-{lower}" for upper, lower in itertools.pairwise(chain))
 
 
 LEVELS: dict[str, tuple[str, ...]] = {

@@ -17,24 +17,24 @@ value found say so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = [
     "ANTICOAGULANT",
     "ANTIPLATELET",
-    "NSAID",
-    "SYSTEMIC_STEROID",
+    "CATALOG",
     "DRUG_CLASSES",
     "GUIDELINE",
-    "PROXY",
     "NOT_FOUND",
-    "HoldReference",
+    "NSAID",
+    "PROXY",
+    "SYSTEMIC_STEROID",
     "Drug",
-    "CATALOG",
-    "normalize_name",
+    "HoldReference",
     "drugs_in_class",
+    "normalize_name",
 ]
 
 ANTICOAGULANT = "anticoagulant"

@@ -29,14 +29,14 @@ from typing import Any
 from accretion.clinical.errors import FieldError
 
 __all__ = [
+    "ACTIVATIONS",
+    "MISHRA_REGEX",
+    "PAW_REGEX",
+    "DerivedValues",
     "PreparationError",
     "PreparationInput",
-    "DerivedValues",
-    "ACTIVATIONS",
-    "PAW_REGEX",
-    "MISHRA_REGEX",
-    "parse_preparation",
     "derive",
+    "parse_preparation",
     "paw_platelet_band",
 ]
 
@@ -143,9 +143,8 @@ def _check_max(name: str, number: Decimal) -> None:
             raise PreparationError(
                 name, f"must be at most {MAX_PLATELETS} (x10^3/uL); enter counts in thousands per uL"
             )
-    elif name.endswith("_wbc") or name.endswith("_neutrophils"):
-        if number > MAX_WBC:
-            raise PreparationError(name, f"must be at most {MAX_WBC} (x10^3/uL); enter counts in thousands per uL")
+    elif (name.endswith(("_wbc", "_neutrophils"))) and number > MAX_WBC:
+        raise PreparationError(name, f"must be at most {MAX_WBC} (x10^3/uL); enter counts in thousands per uL")
 
 
 # ---------------------------------------------------------------------------

@@ -17,50 +17,51 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from . import medication_lines as _lines
-from .antithrombotics import Antithrombotic
 from . import medications as _meds
+from .antithrombotics import Antithrombotic
 from .errors import FieldError
 
 __all__ = [
-    "REGIONS",
-    "DIAGNOSES",
-    "SUPPORTED_DIAGNOSES",
-    "TARGETS",
-    "NEURO_RED_FLAGS",
-    "SAFETY_QUESTIONS",
-    "PLATELET_COUNT_MAX",
-    "MEDICATION_NAME_MAX",
-    "CONTRAINDICATION",
-    "REVIEW",
     "CAUTION",
-    "INFO",
-    "SEVERITIES",
+    "CONTRAINDICATION",
+    "DECISIONS",
+    "DEFAULT_PROTOCOL",
+    "DIAGNOSES",
     "ELIGIBLE",
     "INELIGIBLE",
-    "DECISIONS",
-    "FieldError",
-    "IntakeError",
-    "ProtocolError",
-    "Medication",
-    "Intake",
-    "parse_intake",
-    "intake_to_dict",
-    "ScreeningProtocol",
-    "DEFAULT_PROTOCOL",
-    "Rule",
+    "INFO",
+    "MEDICATION_NAME_MAX",
+    "NEURO_RED_FLAGS",
+    "PLATELET_COUNT_MAX",
+    "REGIONS",
+    "REVIEW",
     "RULES",
     "RULES_BY_CODE",
-    "rules_for",
-    "Finding",
+    "SAFETY_QUESTIONS",
+    "SEVERITIES",
+    "SUPPORTED_DIAGNOSES",
+    "TARGETS",
     "Decision",
+    "FieldError",
+    "Finding",
+    "Intake",
+    "IntakeError",
+    "Medication",
+    "ProtocolError",
+    "Rule",
+    "ScreeningProtocol",
     "decide",
+    "intake_to_dict",
+    "parse_intake",
+    "rules_for",
 ]
 
 # --------------------------------------------------------------------------
@@ -552,57 +553,57 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "ACTIVE_INFECTION",
         CONTRAINDICATION,
         "The patient has an active infection.",
-        f"{_REF} §4: septicaemia and local infection at the site are absolute "
-        f"contraindications ({_MEDSCAPE})",
+        (f"{_REF} §4: septicaemia and local infection at the site are absolute "
+        f"contraindications ({_MEDSCAPE})"),
     ),
     (
         "BLEEDING_DISORDER",
         CONTRAINDICATION,
         "The patient has a bleeding disorder.",
-        f"{_REF} §4: platelet dysfunction syndrome is an absolute contraindication "
-        f"({_MEDSCAPE}); haemorrhagic disorder is a trial exclusion (NCT04816747)",
+        (f"{_REF} §4: platelet dysfunction syndrome is an absolute contraindication "
+        f"({_MEDSCAPE}); haemorrhagic disorder is a trial exclusion (NCT04816747)"),
     ),
     (
         "THROMBOCYTOPENIA",
         CONTRAINDICATION,
         "The platelet count is below {platelet_contraindication_below} x10^3/µL.",
-        f"{_REF} §4: thrombocytopenia with platelets <100,000/µL is a relative "
+        (f"{_REF} §4: thrombocytopenia with platelets <100,000/µL is a relative "
         f"contraindication, critical thrombocytopenia an absolute one ({_MEDSCAPE}); "
-        "ruling it out below the threshold is clinic protocol",
+        "ruling it out below the threshold is clinic protocol"),
     ),
     (
         "NEURO_RISK",
         CONTRAINDICATION,
-        "Any neurological red flag is present: progressive deficit, cauda equina "
-        "signs or myelopathy.",
-        "clinic protocol: red flags need urgent assessment, not an elective "
-        f"injection (no PRP-specific source in {_REF}; cf. §8 warning signs)",
+        ("Any neurological red flag is present: progressive deficit, cauda equina "
+        "signs or myelopathy."),
+        ("clinic protocol: red flags need urgent assessment, not an elective "
+        f"injection (no PRP-specific source in {_REF}; cf. §8 warning signs)"),
     ),
     (
         "PLATELETS_LOW",
         REVIEW,
-        "The platelet count is at least {platelet_contraindication_below} but below "
-        "{platelet_review_below} x10^3/µL.",
-        f"{_REF} §1: normal blood platelets 150,000-450,000/µL (secondary); the "
-        "review band is clinic protocol",
+        ("The platelet count is at least {platelet_contraindication_below} but below "
+        "{platelet_review_below} x10^3/µL."),
+        (f"{_REF} §1: normal blood platelets 150,000-450,000/µL (secondary); the "
+        "review band is clinic protocol"),
     ),
     (
         "ANTICOAGULANT",
         REVIEW,
-        "The patient takes an anticoagulant regularly or took one fewer than "
-        "{antithrombotic_current_window_days} days before the procedure date.",
-        f"{_REF} §3c: ASRA 2018 pain guideline (Narouze et al., RAPM 2018;43:225-262) "
+        ("The patient takes an anticoagulant regularly or took one fewer than "
+        "{antithrombotic_current_window_days} days before the procedure date."),
+        (f"{_REF} §3c: ASRA 2018 pain guideline (Narouze et al., RAPM 2018;43:225-262) "
         "with proxy values labelled; §4: antithrombotic regimen is a trial exclusion "
-        "(NCT04816747); the 'current' window is clinic protocol",
+        "(NCT04816747); the 'current' window is clinic protocol"),
     ),
     (
         "ANTIPLATELET",
         REVIEW,
-        "The patient takes an antiplatelet regularly or took one fewer than "
-        "{antithrombotic_current_window_days} days before the procedure date.",
-        f"{_REF} §3c: ASRA 2018 pain guideline (Narouze et al., RAPM 2018;43:225-262) "
+        ("The patient takes an antiplatelet regularly or took one fewer than "
+        "{antithrombotic_current_window_days} days before the procedure date."),
+        (f"{_REF} §3c: ASRA 2018 pain guideline (Narouze et al., RAPM 2018;43:225-262) "
         "with proxy values labelled; §4: antithrombotic regimen is a trial exclusion "
-        "(NCT04816747); the 'current' window is clinic protocol",
+        "(NCT04816747); the 'current' window is clinic protocol"),
     ),
     (
         "POST_SURGICAL",
@@ -614,26 +615,26 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "TARGET_INVESTIGATIONAL",
         REVIEW,
         "An epidural or intradiscal injection is planned.",
-        f"{_REF} §6: intradiscal and epidural PRP trials are mixed (Dutch intradiscal "
+        (f"{_REF} §6: intradiscal and epidural PRP trials are mixed (Dutch intradiscal "
         "RCT 2024: no difference at 12 months, one spondylodiscitis; Bise 2020, "
         "Xu 2021: no difference from steroid); §3b: intermediate or neuraxial "
-        "bleeding-risk procedures (VERIFY)",
+        "bleeding-risk procedures (VERIFY)"),
     ),
     (
         "NO_SUPPORTED_INDICATION",
         REVIEW,
-        "None of the diagnoses is a supported indication (facet osteoarthritis, "
+        ("None of the diagnoses is a supported indication (facet osteoarthritis, "
         "mild disc degeneration, non-radicular spondylosis, paraspinal strain, "
-        "thoracolumbar fascia irritation).",
+        "thoracolumbar fascia irritation)."),
         f"clinic protocol (indication list set by the medical director; cf. {_REF} §6)",
     ),
     (
         "RADICULAR",
         REVIEW,
         "Radiculopathy is diagnosed or the patient reports radicular symptoms.",
-        "clinic protocol: the supported indications are non-radicular; "
+        ("clinic protocol: the supported indications are non-radicular; "
         f"transforaminal PRP trials are mixed ({_REF} §6: Xu 2021, Saraf 2023, "
-        "Gupta 2024)",
+        "Gupta 2024)"),
     ),
     (
         "DEGENERATION_ADVANCED",
@@ -645,66 +646,66 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "MALIGNANCY",
         REVIEW,
         "The patient has an active malignancy.",
-        f"{_REF} §4: cancer, especially haematopoietic or bone, is a relative "
+        (f"{_REF} §4: cancer, especially haematopoietic or bone, is a relative "
         f"contraindication ({_MEDSCAPE}); spinal tumour is a trial exclusion "
-        "(NCT04816747)",
+        "(NCT04816747)"),
     ),
     (
         "PREGNANCY",
         REVIEW,
         "The patient is pregnant.",
-        f"{_REF} §4: pregnancy is a trial exclusion (NCT04822753; SIJ PRP trial, "
-        "trialx 251600) and listed as a contraindication by a clinic (secondary)",
+        (f"{_REF} §4: pregnancy is a trial exclusion (NCT04822753; SIJ PRP trial, "
+        "trialx 251600) and listed as a contraindication by a clinic (secondary)"),
     ),
     (
         "MISSING_SAFETY_DATA",
         REVIEW,
-        "Active infection, bleeding disorder, neurological red flags or current "
-        "medications were not answered. Unknown is never treated as no.",
+        ("Active infection, bleeding disorder, neurological red flags or current "
+        "medications were not answered. Unknown is never treated as no."),
         "clinic protocol",
     ),
     (
         "MEDICATION_UNRECOGNIZED",
         REVIEW,
-        "A medication line names no drug the system can identify, or has words it cannot read "
-        "as a drug or as dose, route or frequency text. Unknown is never treated as no.",
-        "clinic protocol: an unidentified medicine may be an anticoagulant or antiplatelet "
-        f"({_REF} §3c); names are read with a drug-name dictionary, never guessed",
+        ("A medication line names no drug the system can identify, or has words it cannot read "
+        "as a drug or as dose, route or frequency text. Unknown is never treated as no."),
+        ("clinic protocol: an unidentified medicine may be an anticoagulant or antiplatelet "
+        f"({_REF} §3c); names are read with a drug-name dictionary, never guessed"),
     ),
     (
         "NSAID_RECENT",
         CAUTION,
-        "An NSAID is taken regularly or was last taken fewer than "
-        "{nsaid_window_days} days before the procedure date.",
-        f"{_REF} §4: regular NSAID use within 48 h is a relative contraindication "
+        ("An NSAID is taken regularly or was last taken fewer than "
+        "{nsaid_window_days} days before the procedure date."),
+        (f"{_REF} §4: regular NSAID use within 48 h is a relative contraindication "
         f"({_MEDSCAPE}); clinics stop NSAIDs 4 days to 1 week before (Orthopedic "
         "Specialists of Seattle; secretmedspa.com, secondary); the window is "
-        "clinic protocol",
+        "clinic protocol"),
     ),
     (
         "STEROID_RECENT",
         CAUTION,
-        "A systemic corticosteroid is taken regularly or was last taken fewer than "
+        ("A systemic corticosteroid is taken regularly or was last taken fewer than "
         "{systemic_steroid_window_days} days before, or a steroid injection was "
         "given fewer than {steroid_injection_window_days} days before the procedure "
-        "date.",
-        f"{_REF} §4: systemic corticosteroids within 2 weeks and a corticosteroid "
+        "date."),
+        (f"{_REF} §4: systemic corticosteroids within 2 weeks and a corticosteroid "
         f"injection at the site within 1 month are relative contraindications "
-        f"({_MEDSCAPE})",
+        f"({_MEDSCAPE})"),
     ),
     (
         "STRUCTURAL_EXPECTATION",
         CAUTION,
-        "Disc herniation or spinal stenosis is diagnosed: PRP does not reverse "
-        "them, so expectations must be discussed and documented at consent.",
-        f"{_REF} §4: herniation and stenosis are trial exclusions (NCT04816747); "
-        "consent discussion is clinic protocol",
+        ("Disc herniation or spinal stenosis is diagnosed: PRP does not reverse "
+        "them, so expectations must be discussed and documented at consent."),
+        (f"{_REF} §4: herniation and stenosis are trial exclusions (NCT04816747); "
+        "consent discussion is clinic protocol"),
     ),
 
 )
 
 
-def _number(value: int | float) -> str:
+def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -802,10 +803,10 @@ _RADICULAR = {
     )
     for key, what in (
         ((True, False), "Radiculopathy is diagnosed"),
-        ((False, True), "The patient reports radicular symptoms (pain, numbness or "
-         "tingling spreading down an arm or leg)"),
-        ((True, True), "Radiculopathy is diagnosed and the patient reports "
-         "radicular symptoms"),
+        ((False, True), ("The patient reports radicular symptoms (pain, numbness or "
+         "tingling spreading down an arm or leg)")),
+        ((True, True), ("Radiculopathy is diagnosed and the patient reports "
+         "radicular symptoms")),
     )
 }
 
@@ -910,7 +911,7 @@ def _when(days: int | None) -> str:
 class _Exposure:
     """The most recent use of one drug across the intake's entries."""
 
-    __slots__ = ("drug", "days", "names", "lines")
+    __slots__ = ("days", "drug", "lines", "names")
 
     def __init__(self, drug: _meds.Drug, name: str, days: int | None) -> None:
         self.drug = drug

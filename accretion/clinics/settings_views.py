@@ -7,8 +7,8 @@ deep inside a workflow.
 """
 
 from django.contrib import messages
-from django_otp import user_has_device
 from django.shortcuts import redirect, render
+from django_otp import user_has_device
 
 from accretion.audit.log import Action, changes, record
 from accretion.clinical.instruments import DEFAULT_THRESHOLDS

@@ -16,9 +16,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accretion.clinics.models import ApiToken, Membership
 from accretion.clinics.roles import PERMISSIONS, role_has

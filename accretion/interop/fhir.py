@@ -28,8 +28,8 @@ REGION_SITES = {
     "thoracic": ("122495006", "Thoracic spine structure"),
     "lumbar": ("122496007", "Lumbar spine structure"),
 }
-PRP_INJECTION = ("0232T", "Injection(s), platelet rich plasma, any site, including image guidance, harvesting and "
-                          "preparation when performed")
+PRP_INJECTION = ("0232T", ("Injection(s), platelet rich plasma, any site, including image guidance, harvesting and "
+                          "preparation when performed"))
 
 
 def mrn_system(clinic) -> str:

@@ -18,7 +18,6 @@ class OutcomesConfig(AppConfig):
 
     def ready(self):
         from accretion.outcomes import stages  # noqa: F401  (procedure-page section)
-
         from accretion.outcomes.services import follow_screening
         from accretion.screenings.signals import screening_settled
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accretion.audit.log import Action, record
-from accretion.clinical.screening import DEFAULT_PROTOCOL
 from accretion.clinical import aftercare
+from accretion.clinical.screening import DEFAULT_PROTOCOL
 from accretion.outcomes import questionnaires, summary
 from accretion.outcomes.models import Mode, QuestionnaireResponse, QuestionnaireTask
 from accretion.outcomes.services import schedule_baseline, schedule_follow_ups

@@ -25,13 +25,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from django.core.cache import cache  # noqa: E402
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+from django.core.cache import cache
+from matplotlib import rc_context
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from accretion.outcomes.analytics import RESPONDER_TIME_POINTS, Report, time_point_label  # noqa: E402
+from accretion.outcomes.analytics import RESPONDER_TIME_POINTS, Report, time_point_label
 
 __all__ = ["data_uri", "funnel_svg", "render_all", "responders_svg", "trajectories_svg"]
 

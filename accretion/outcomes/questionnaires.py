@@ -29,7 +29,7 @@ import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,8 @@ from accretion.languages import DEFAULT_LANGUAGE, LANGUAGES
 __all__ = [
     "DIRECTORY",
     "INSTRUMENTS",
-    "Instrument",
     "TEXT_MAX",
+    "Instrument",
     "instruments_for",
     "items",
     "load",
@@ -124,7 +124,7 @@ def instruments_for(region: str, time_point: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(instrument_id: str, language: str) -> dict[str, Any]:
     path = DIRECTORY / f"{instrument_id}.{language}.json"
     if not path.is_file() and language != DEFAULT_LANGUAGE:
@@ -204,7 +204,7 @@ def items(questionnaire: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _items_by_link(instrument_id: str) -> dict[str, dict[str, Any]]:
     """linkId -> item of the English file (the structure is the same in every language)."""
     return {item["linkId"]: item for item in items(_questionnaire(instrument_id))}

@@ -20,10 +20,10 @@ from accretion.outcomes.models import QuestionnaireTask, Reminder
 from accretion.outcomes.sms import send_sms
 
 WORDS = {
-    "en": ("Your clinic's follow-up questions", "{clinic}: please answer a few short questions about how you are doing "
-           "since your injection: {link} (open until {closes})."),
-    "es": ("Preguntas de seguimiento de su clínica", "{clinic}: por favor responda unas preguntas cortas sobre cómo se "
-           "siente desde su inyección: {link} (abierto hasta el {closes})."),
+    "en": ("Your clinic's follow-up questions", ("{clinic}: please answer a few short questions about how you are doing "
+           "since your injection: {link} (open until {closes}).")),
+    "es": ("Preguntas de seguimiento de su clínica", ("{clinic}: por favor responda unas preguntas cortas sobre cómo se "
+           "siente desde su inyección: {link} (abierto hasta el {closes}).")),
 }
 
 

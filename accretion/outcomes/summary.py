@@ -64,8 +64,8 @@ from decimal import Decimal
 
 from django.db import connection, models, transaction
 from django.db.models import ExpressionWrapper, F, Q
-from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.db.models.fields.json import KT
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 
 from accretion.clinical import instruments

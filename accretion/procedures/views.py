@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accretion.audit.log import Action, record
 from accretion.clinics.roles import role_has
 from accretion.clinics.tenancy import get_clinic_object, requires
-from accretion.patients.models import Patient
 from accretion.outcomes import services as outcomes
+from accretion.patients.models import Patient
 from accretion.procedures import forms as day_forms
 from accretion.procedures import schedule, services, stages
 from accretion.procedures.forms import PlanProcedureForm

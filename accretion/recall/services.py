@@ -25,8 +25,15 @@ from django.db.models.functions import Coalesce, Concat, NullIf, Trim, TruncDate
 from accretion.practice.models import KitLot, lot_key
 from accretion.procedures.models import Preparation, Status
 
-__all__ = ["COLUMNS", "InvalidLotNumber", "MAX_LOT_LENGTH", "RecallRow", "clean_lot_number", "recall",
-           "recall_queryset"]
+__all__ = [
+    "COLUMNS",
+    "MAX_LOT_LENGTH",
+    "InvalidLotNumber",
+    "RecallRow",
+    "clean_lot_number",
+    "recall",
+    "recall_queryset",
+]
 
 MAX_LOT_LENGTH = KitLot._meta.get_field("lot_number").max_length
 STATUS_LABELS = dict(Status.choices)

@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_nurse_records_a_serious_event_admin_is_alerted_physician_judges(live_server, browser, sign_in, shot):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     patient = Patient.objects.filter(clinic__slug="north").order_by("mrn").first()
     nurse_user = patient.clinic.memberships.get(role="nurse").user
     five_days_ago = timezone.localdate() - timedelta(days=5)

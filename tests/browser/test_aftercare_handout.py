@@ -1,3 +1,4 @@
+import io
 from datetime import date
 
 import pytest
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_nurse_opens_the_spanish_handout_and_switches_to_english(live_server, browser, sign_in, shot):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     patient = Patient.objects.filter(clinic__slug="north", preferred_language="es").order_by("mrn").first()
     procedure = Procedure.objects.create(
         clinic=patient.clinic, patient=patient, planned_date=date(2027, 11, 30), region="lumbar",
@@ -67,7 +68,7 @@ def test_nurse_opens_the_spanish_handout_and_switches_to_english(live_server, br
 
 
 def test_clinic_admin_sets_the_nsaid_days_with_an_error_at_the_field(live_server, browser, sign_in, shot):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     admin = browser.new_page()
     errors = []
     # A 400 answer to an invalid form is expected; anything else is not.

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -11,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _demo_practice():
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     today = timezone.localdate()
     for clinic in Clinic.objects.all():
         load_demo(clinic, {m.role: m.user for m in clinic.memberships.select_related("user")}, today)

@@ -1,4 +1,5 @@
 import base64
+import io
 from datetime import timedelta
 
 import pytest
@@ -38,7 +39,7 @@ SPOT_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEEl
 
 def test_a_procedure_day_by_nurse_prep_tech_and_physician(live_server, browser, sign_in, shot, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path  # the injection image is stored here
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     procedure = _ready_procedure()
     url = f"{live_server.url}/procedures/{procedure.pk}/"
     lot = KitLot.objects.filter(clinic=procedure.clinic, quantity_on_hand__gt=0,

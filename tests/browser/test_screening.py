@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ SAFETY = [
 
 
 def test_nurse_screens_a_patient_on_apixaban_and_a_physician_reviews(live_server, browser, sign_in, shot):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     patient = Patient.objects.filter(clinic__slug="north").order_by("mrn").first()
 
     nurse = browser.new_page()
@@ -69,7 +70,7 @@ def test_nurse_screens_a_patient_on_apixaban_and_a_physician_reviews(live_server
 
 
 def test_a_later_ineligible_screening_blocks_todays_procedure_and_planning(live_server, browser, sign_in, shot):
-    call_command("demo", stdout=open("/dev/null", "w"))
+    call_command("demo", stdout=io.StringIO())
     procedure = Procedure.objects.filter(clinic__slug="north", planned_date=timezone.localdate()).first()
     patient = procedure.patient
 

@@ -5,8 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accretion.clinical.errors import FieldError
-from accretion.clinical.followup import (REMINDER_DAYS, Window, baseline_window, half_width, reminder_due,
-                                        schedule_windows, window)
+from accretion.clinical.followup import (
+    REMINDER_DAYS,
+    Window,
+    baseline_window,
+    half_width,
+    reminder_due,
+    schedule_windows,
+    window,
+)
 
 
 @pytest.mark.parametrize("key, days", [("2w", 7), ("6w", 7), ("1m", 14), ("3m", 14), ("6m", 30), ("12m", 30), ("24m", 30)])

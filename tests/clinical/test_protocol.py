@@ -147,7 +147,7 @@ def test_volume_range(volume, status, word):
 
 def test_volume_message_names_the_injection_by_its_position():
     result = check(protocol(), prep(), [inj(volume="1"), inj(volume="2.5")])
-    second = [c for c in only(result, "VOLUME_RANGE") if c.index == 1][0]
+    second = next(c for c in only(result, "VOLUME_RANGE") if c.index == 1)
     assert second.status == DEVIATION
     assert second.message == "Facet joint, injection 2: 2.5 mL is above the protocol's 0.5–1.5 mL."
 

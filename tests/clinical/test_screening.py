@@ -19,7 +19,6 @@ from accretion.clinical.screening import (
     DIAGNOSES,
     ELIGIBLE,
     INELIGIBLE,
-    INFO,
     NEURO_RED_FLAGS,
     REGIONS,
     REVIEW,
@@ -893,7 +892,7 @@ def test_changed_threshold_changes_the_ruleset(change):
 
 def test_different_parameters_give_different_hashes():
     rulesets = {
-        ScreeningProtocol(nsaid_window_days=n).ruleset for n in range(0, 60)
+        ScreeningProtocol(nsaid_window_days=n).ruleset for n in range(60)
     } | {ScreeningProtocol(platelet_review_below=v).ruleset for v in (100, 120, 150.5, 200)}
     assert len(rulesets) == 64
 

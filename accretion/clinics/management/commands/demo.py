@@ -13,9 +13,10 @@ from accretion.clinics.models import Clinic, Membership
 from accretion.clinics.roles import ROLE_NAMES
 from accretion.consents.models import PriceList
 from accretion.outcomes.demo import load_demo as load_outcomes
-from accretion.practice.demo import load_demo as load_practice
-from accretion.procedures.demo import TODAY as TODAY_PLANS, load_demo as load_today
 from accretion.patients.models import Patient
+from accretion.practice.demo import load_demo as load_practice
+from accretion.procedures.demo import TODAY as TODAY_PLANS
+from accretion.procedures.demo import load_demo as load_today
 
 PASSWORD = "accretion-demo"
 CLINICS = [

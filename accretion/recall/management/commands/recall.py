@@ -44,15 +44,15 @@ def table(rows: list[services.RecallRow]) -> list[str]:
 
 def render_text(lot: str, rows: list[services.RecallRow]) -> list[str]:
     clinics = sorted({row.clinic for row in rows})
-    lines = [f"Lot {lot}: {len(rows)} procedure{'s' if len(rows) != 1 else ''}, "
+    lines = [(f"Lot {lot}: {len(rows)} procedure{'s' if len(rows) != 1 else ''}, "
              f"{services.patients_count(rows)} patient{'s' if services.patients_count(rows) != 1 else ''}, "
-             f"clinic{'s' if len(clinics) != 1 else ''} {', '.join(clinics)}"]
+             f"clinic{'s' if len(clinics) != 1 else ''} {', '.join(clinics)}")]
     by_lot = sorted(rows, key=lambda row: (row.clinic, row.product, row.kit_lot_id))  # stable: dates stay in order
     for (clinic, product, _), group in groupby(by_lot, key=lambda row: (row.clinic, row.product, row.kit_lot_id)):
         group = list(group)
         first = group[0]
-        lines += ["", f"{clinic}: {product} ({first.manufacturer}), lot {first.lot_number}, "
-                      f"expires {first.expiry_date:%Y-%m-%d}: {len(group)} procedure{'s' if len(group) != 1 else ''}",
+        lines += ["", (f"{clinic}: {product} ({first.manufacturer}), lot {first.lot_number}, "
+                      f"expires {first.expiry_date:%Y-%m-%d}: {len(group)} procedure{'s' if len(group) != 1 else ''}"),
                   *table(group)]
     return lines
 
