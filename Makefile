@@ -2,17 +2,17 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test test-sqlite test-postgres bench setup clean
+.PHONY: run test test-sqlite test-postgres bench setup lock audit clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
@@ -33,6 +33,18 @@ test-postgres: $(STAMP)
 
 bench: $(STAMP)
 	scripts/bench.sh
+
+# Re-pin after changing pyproject.toml: install what it asks for, then write the versions installed.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	{ sed -n '1,2p' requirements.lock; $(PY) -m pip freeze --exclude-editable | grep -v '^accretion-portal'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+# Known vulnerabilities of the pinned packages (needs access to the PyPI vulnerability service).
+audit: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip-audit
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements.lock
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
