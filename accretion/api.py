@@ -1,4 +1,4 @@
-"""The JSON API at /api/v1/: bearer-token auth, one error shape, the routers.
+"""The JSON API at /api/v1/: the token endpoint, the error responses, and the apps' routers assembled.
 
 Every error answers `{"detail": "...", "errors": [{"field": ..., "message": ...}]}`
 (`errors` present when particular fields are at fault).
@@ -10,59 +10,16 @@ from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer
 from pydantic import Field
 
+from accretion.api_base import ERRORS, BearerToken, FieldErrors
 from accretion.audit.log import NO_CLINIC, Action, record
 from accretion.clinics.models import ApiToken, Membership
-from accretion.clinics.roles import role_has
-from accretion.clinics.tenancy import activate_token
-from accretion.clinics.two_factor import token_allowed
+from accretion.consents.api import router as prices
+from accretion.patients.api import router as patients
+from accretion.screenings.api import router as screenings
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file", "payload", "filters"}
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict] = []
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-class FieldErrors(Exception):
-    """Raised by operations whose input failed validation past the schema (forms, rules)."""
-
-    def __init__(self, errors: dict[str, list[str]], status: int = 422, detail: str = "Invalid input."):
-        self.errors = errors
-        self.status = status
-        self.detail = detail
-
-
-class BearerToken(HttpBearer):
-    """A token from POST /auth/token; with a permission, the token's role must hold it (roles.py)."""
-
-    def __init__(self, permission: str | None = None):
-        super().__init__()
-        if permission is not None:
-            role_has(None, permission)  # fail at import time on a misspelt permission
-        self.permission = permission
-
-    def authenticate(self, request, token):
-        api_token = activate_token(request, token)
-        if api_token is None:
-            return None
-        if not token_allowed(api_token.user, api_token.clinic):
-            raise HttpError(403, f"{api_token.clinic.name} requires two-factor sign-in: set it up in the portal, "
-                                 "then ask for a new token with your code.")
-        if self.permission and not role_has(request.role, self.permission):
-            raise HttpError(403, f"Your role ({request.role}) may not do this ({self.permission}).")
-        return api_token
-
-
-def can(permission: str) -> BearerToken:
-    """`auth=can("patient.view")`: the operation's permission, checked before its input is read."""
-    return BearerToken(permission)
 
 
 api = NinjaAPI(
@@ -163,16 +120,8 @@ def issue_token(request, payload: TokenIn):
     return {"token": raw, "clinic": membership.clinic.slug, "role": membership.role, "expires_at": token.expires_at.isoformat()}
 
 
-def _register_routers():
-    from accretion.consents.api import router as prices
-    from accretion.patients.api import router as patients
-    from accretion.screenings.api import router as screenings
+api.add_router("/patients", patients)
+api.add_router("", screenings)
+api.add_router("", prices)
 
-    api.add_router("/patients", patients)
-    api.add_router("", screenings)
-    api.add_router("", prices)
-
-
-_register_routers()
-
-__all__ = ["ERRORS", "FieldErrors", "api", "can"]
+__all__ = ["api"]

@@ -170,7 +170,7 @@ def test_the_alert_is_queued_with_the_answers_and_sent_by_the_worker(signed, on_
         response = Client().post(url(task(signed, "2w")), answers("en", yes=("fever",)))
     assert response.status_code == 200 and mail.outbox == [] and sms == []  # the page did not wait for the mail
     [queued] = DBTaskResult.objects.ready()
-    assert queued.task_path == "accretion.outcomes.tasks.send_red_flag_alert"
+    assert queued.task_path == "accretion.outcomes.alerts.send_red_flag_alert"
     assert run_queued().ran == [(queued.task_path, "SUCCESSFUL")]
     assert len(mail.outbox) == 1 and len(sms) == 1
 
@@ -259,7 +259,7 @@ def test_an_unexpected_error_in_the_alert_never_costs_the_patient_the_page(
     with at(DAY):
         response = Client().post(url(task(signed, "2w")), answers("en", yes=("fever",)))
     assert response.status_code == 200 and "Call North Spine now" in response.content.decode()
-    assert run_queued().failed == ["accretion.outcomes.tasks.send_red_flag_alert"]  # kept, with its error
+    assert run_queued().failed == ["accretion.outcomes.alerts.send_red_flag_alert"]  # kept, with its error
     assert DBTaskResult.objects.get().exception_class_path == "builtins.RuntimeError"
 
 

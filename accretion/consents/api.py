@@ -7,7 +7,7 @@ from django.db import transaction
 from ninja import Router, Schema
 from pydantic import Field
 
-from accretion.api import ERRORS, FieldErrors, can
+from accretion.api_base import ERRORS, FieldErrors, can
 from accretion.audit.log import Action, record
 from accretion.consents.forms import PriceListForm
 from accretion.consents.models import PriceList

@@ -21,6 +21,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django_tasks import task
 
 from accretion.audit.log import Action, record
 from accretion.audit.models import AuditEvent
@@ -46,8 +47,6 @@ def schedule(task, assessment: red_flags.Assessment, event=None, *, mode: str) -
     """Queue the alert, in the current transaction (the worker sends it once that commits)."""
     if not assessment:
         return
-    from accretion.outcomes.tasks import send_red_flag_alert  # tasks imports this module
-
     send_red_flag_alert.enqueue(task.pk, list(assessment.flags), getattr(event, "pk", None), mode)
 
 
@@ -144,6 +143,12 @@ def send(task_id: int, flags, *, event_id=None, mode: str = Mode.PATIENT_LINK) -
                recipients=len(addresses), **detail)
         result[channel] = "sent"
     return result
+
+
+@task(priority=50)
+def send_red_flag_alert(task_id: int, flags: list[str], event_id: int | None, mode: str) -> dict[str, str]:
+    """The background task that sends the alert (`schedule` enqueues it in the submission's transaction)."""
+    return send(task_id, flags, event_id=event_id, mode=mode)
 
 
 def failures(target) -> list[AuditEvent]:

@@ -1,14 +1,9 @@
-"""Outcomes work done in the background (accretion/jobs): alerts, reminders, summary repairs."""
+"""Outcomes work done in the background (accretion/jobs): reminders and summary repairs. (The red-flag alert's
+task lives beside the alert, in alerts.py.)"""
 
 from django_tasks import task
 
-from accretion.outcomes import alerts, reminders, summary
-
-
-@task(priority=50)
-def send_red_flag_alert(task_id: int, flags: list[str], event_id: int | None, mode: str) -> dict[str, str]:
-    """The on-call alert of a submission with red flags (enqueued in the submission's transaction)."""
-    return alerts.send(task_id, flags, event_id=event_id, mode=mode)
+from accretion.outcomes import reminders, summary
 
 
 @task()

@@ -6,7 +6,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from accretion.api import ERRORS, FieldErrors, can
+from accretion.api_base import ERRORS, FieldErrors, can
 from accretion.audit.log import Action, record
 from accretion.clinics.tenancy import clinic_objects, get_clinic_object
 from accretion.patients import services

@@ -13,7 +13,7 @@ from ninja import Body, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from accretion.api import ERRORS, FieldErrors, can
+from accretion.api_base import ERRORS, FieldErrors, can
 from accretion.audit.log import Action, record
 from accretion.clinical import screening as rules
 from accretion.clinical.errors import FieldError

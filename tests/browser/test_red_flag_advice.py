@@ -60,6 +60,6 @@ def test_a_patient_reporting_new_weakness_on_a_phone_is_sent_to_the_emergency_de
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # The alert was queued with the answers; the worker sends it, without the patient's name.
     assert mail.outbox == [] and [path for path, _ in run_queued().ran] == [
-        "accretion.outcomes.tasks.send_red_flag_alert"]
+        "accretion.outcomes.alerts.send_red_flag_alert"]
     assert [m.to for m in mail.outbox] == [["oncall@north.test"]] and len(LocmemSMSBackend.outbox) == 1
     assert "Quintero" not in mail.outbox[0].body and "Quintero" not in LocmemSMSBackend.outbox[0][1]
