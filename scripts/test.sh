@@ -31,6 +31,14 @@ postgres_url() {
 
 WORKERS="${TEST_WORKERS:-2}"
 status=0
+if [ $# -eq 0 ]; then
+  # The whole suite: the clinical core's tests run once, where Django cannot be imported (they need no
+  # database); the database runs leave them out.
+  echo "=== Clinical core without Django ==="
+  PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 DJANGO_SETTINGS_MODULE= $PY -m pytest -q --noconftest -p tests.without_django \
+    -p _hypothesis_pytestplugin -p xdist -n "$WORKERS" -W ignore::pytest.PytestConfigWarning tests/clinical
+  set -- --ignore=tests/clinical
+fi
 for db in $TEST_DATABASES; do
   case "$db" in
     sqlite)   url="sqlite:///accretion.sqlite3"
