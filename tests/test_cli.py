@@ -174,3 +174,18 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
                           [[str(tmp_path / "y")], "the following arguments are required: --clinic"]):
         failed = run("fhir-export", *args, env=env)
         assert failed.returncode == 2 and message in failed.stderr and failed.stderr.count("\n") == 1, failed.stderr
+
+
+
+def test_static_files_collect_as_in_production(settings, tmp_path):
+    """README's production step: the hashed storage follows every reference inside CSS and JS files, so a
+    vendored file naming a file that is not shipped (a source map) stops `collectstatic`. Production adds
+    compression (WhiteNoise) on top of the same manifest storage; that part is left out here for speed."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    call_command("collectstatic", "--noinput", verbosity=0)
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
+    assert any(name.startswith("vendor/signature_pad") for name in manifest["paths"])
