@@ -122,6 +122,7 @@ class Tally:
         self.failures: Counter = Counter()  # (operation, status or error name)
         self.created: list[tuple[int, str]] = []  # (id, MRN) of every patient acknowledged with 201
         self.examples: dict[tuple, str] = {}
+        self.stale_retries = 0  # requests sent again after the server had closed the keep-alive connection
 
     def add(self, operation: str, seconds: float, status: int, body: bytes = b"", expected=(200,)) -> None:
         with self.lock:
@@ -136,9 +137,9 @@ class Tally:
         with self.lock:
             self.failures[(operation, type(error).__name__)] += 1
 
-    def print(self, seconds: float) -> None:
+    def print(self, seconds: float | None = None) -> None:
         count = len(self.latencies)
-        print(f"  requests: {count:,} in {seconds:.1f} s, {count / seconds:,.1f} req/s")
+        print(f"  requests: {count:,}" + (f" in {seconds:.1f} s, {count / seconds:,.1f} req/s" if seconds else ""))
         if count:
             print(f"  latency: p50 {percentile(self.latencies, 0.5) * 1000:.0f} ms, "
                   f"p95 {percentile(self.latencies, 0.95) * 1000:.0f} ms, "
@@ -146,6 +147,9 @@ class Tally:
         for operation, values in sorted(self.by_operation.items()):
             print(f"    {operation:<16} {len(values):>7,}  p50 {percentile(values, 0.5) * 1000:>6.0f} ms  "
                   f"p95 {percentile(values, 0.95) * 1000:>6.0f} ms  p99 {percentile(values, 0.99) * 1000:>6.0f} ms")
+        if self.stale_retries:
+            print(f"  sent again on a new connection after gunicorn had closed the kept-alive one: "
+                  f"{self.stale_retries:,}")
         print(f"  statuses: {', '.join(f'{status}: {n:,}' for status, n in sorted(self.statuses.items()))}")
         if self.failures:
             print(f"  errors: {', '.join(f'{op} {what}: {n:,}' for (op, what), n in sorted(self.failures.items(), key=str))}")
@@ -161,10 +165,12 @@ class Tally:
 class Client:
     """One keep-alive connection with its own cookies and bearer token, as one member's browser and script."""
 
-    def __init__(self, port: int, tally: Tally):
+    def __init__(self, port: int, tally: Tally, retry_stale: bool = True):
         self.port = port
         self.tally = tally
+        self.retry_stale = retry_stale
         self.connection: http.client.HTTPConnection | None = None
+        self.reused = False
         self.cookies: dict[str, str] = {}
         self.token = ""
 
@@ -187,16 +193,18 @@ class Client:
         elif body is not None:
             body = json.dumps(body)
             sent["Content-Type"] = "application/json"
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         started = time.perf_counter()
         try:
-            self.connection.request(method, path, body=body, headers=sent)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
+            response, data = self._send(method, path, body, sent)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            if not (self.reused and self.retry_stale):
+                raise
+            # The server closed a keep-alive connection this client was about to reuse (gunicorn closes one
+            # idle past --keep-alive, 2 s, also when its threads were busy): send again on a new connection,
+            # as browsers and HTTP libraries do. Counted apart.
+            with self.tally.lock:
+                self.tally.stale_retries += 1
+            response, data = self._send(method, path, body, sent)
         seconds = time.perf_counter() - started
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
@@ -204,6 +212,20 @@ class Client:
         if response.headers.get("Connection", "").lower() == "close":
             self.close()
         return response.status, response.headers, data, seconds
+
+    def _send(self, method, path, body, headers):
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.reused = False
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        self.reused = True
+        return response, data
 
     def call(self, operation: str, method: str, path: str, body=None, expected=(200,), **options):
         """A request counted in the tally; None after a connection error."""
@@ -481,10 +503,10 @@ def run_load(service: Service, args) -> bool:
     elapsed = time.monotonic() - started
     service.stop()
     print("  before the clock, each client signed in on the page and got a token:")
-    setup.print(sum(setup.latencies) / clients)
+    setup.print()
     print("  the mix:")
     tally.print(elapsed)
-    server_errors = service.log_lines("Traceback", "ERROR", "database is locked")
+    server_errors = service.log_lines("Traceback", "ERROR", "CRITICAL", "database is locked")
     print(f"  gunicorn log: {len(server_errors)} error lines" + "".join(f"\n    {line}" for line in server_errors[:10]))
     writes_ok = report_writes(service, tally)
     return not tally.failures and not setup.failures and writes_ok
@@ -529,10 +551,11 @@ def run_throughput(service: Service, args) -> bool:
 
 
 def writer_loop(index: int, service: Service, tally: Tally, run: str, stop_at: list, ready, retry: bool) -> None:
-    """A client creating patients until `stop_at`; with `retry`, it waits for the service after connection errors."""
+    """A client creating patients until `stop_at`. With `retry` (processes are being killed), a connection error
+    is counted and the next attempt, with a new MRN, follows at once: a write is never sent twice."""
     rng = random.Random(index)
     account = ACCOUNTS[index % len(ACCOUNTS)]
-    client = Client(service.port, Tally())  # the token is asked for before the clock starts
+    client = Client(service.port, Tally(), retry_stale=not retry)  # the token is asked for before the clock starts
     signed_in = client.get_token(account)
     client.tally = tally
     ready.wait()
