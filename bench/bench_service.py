@@ -13,7 +13,8 @@ With no part named, all four run with their default figures:
   then checks every patient a client saw created is in the database and ``accretion audit verify`` passes.
 * ``throughput``: wrk (``scripts/system-packages.sh bench`` installs it) GETs one patient through the API
   with a bearer token, then a bare Django JSON view (bench/bare_wsgi.py) served by the same gunicorn;
-  prints both rates and their ratio (target: at least 0.5). 20 s each.
+  prints both rates and their ratio (target: at least 0.5), and the rate of /health/ (one database round
+  trip) beside them. 20 s each.
 * ``sqlite-writers``: the same gunicorn on a throw-away SQLite file, 20 clients creating patients for 30 s;
   target: no answer >= 500 and no "database is locked" in gunicorn's log; every acknowledged write is in
   the file.
@@ -539,12 +540,14 @@ def run_throughput(service: Service, args) -> bool:
     wrk(service.port, path, 1, connections, client.token)  # warm-up: every worker's connections and imports
     api_rate, api_summary = wrk(service.port, path, seconds, connections, client.token)
     bare_rate, bare_summary = wrk(service.port, "/bare/", seconds, connections)
+    health_rate, health_summary = wrk(service.port, "/health/", seconds, connections)
     service.stop()
     ratio = api_rate / bare_rate
     print(f"  GET {path} (bearer token, one audit row per read): {api_rate:,.0f} req/s  ({api_summary})")
     print(f"  GET /bare/ (a bare Django JsonResponse, same middleware): {bare_rate:,.0f} req/s  ({bare_summary})")
-    print(f"  ratio: {ratio:.2f} (target >= {TARGET_RATIO})")
-    errors = [s for s in (api_summary, bare_summary) if "Non-2xx" in s or "Socket errors" in s]
+    print(f"  GET /health/ (for comparison: one SELECT 1): {health_rate:,.0f} req/s  ({health_summary})")
+    print(f"  ratio API / bare: {ratio:.2f} (target >= {TARGET_RATIO})")
+    errors = [s for s in (api_summary, bare_summary, health_summary) if "Non-2xx" in s or "Socket errors" in s]
     for summary in errors:
         print(f"  errors seen by wrk: {summary}")
     return ratio >= TARGET_RATIO and not errors
