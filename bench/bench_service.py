@@ -55,6 +55,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import bench_outcomes  # its PostgreSQL database, made and dropped
+
 VENV_BIN = ROOT / ".venv" / "bin"
 PARTS = ["load", "throughput", "sqlite-writers", "faults"]
 DEFAULTS = {  # part: (seconds, clients)
@@ -282,34 +286,23 @@ def start_clients(count: int, target, *args) -> list[threading.Thread]:
 # --- Databases ------------------------------------------------------------------------------------------------
 
 
-class Postgres:
+class Postgres(bench_outcomes.Postgres):
+    """This run's own database on the server at DATABASE_URL (when a postgres:// one) or postgres@127.0.0.1."""
+
     def __init__(self):
         url = os.environ.get("DATABASE_URL", "")
         base = url if url.startswith(("postgres://", "postgresql://")) else "postgres://postgres@127.0.0.1:5432/"
-        parts = urlsplit(base)
-        self.name = f"accretion_bench_service_{os.getpid()}"
-        self.url = urlunsplit(parts._replace(path="/" + self.name))
-        self.server = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
-        self.label = f"PostgreSQL database {self.name}"
+        super().__init__(urlunsplit(urlsplit(base)._replace(path=f"/accretion_bench_service_{os.getpid()}")))
         self.created = False
 
-    def _connect(self, url=None):
-        import psycopg
-        return psycopg.connect(url or self.server, autocommit=True, connect_timeout=10)
-
     def create(self) -> None:
-        from psycopg import sql
-        with self._connect() as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        super().create()
         self.created = True
 
-    def drop(self) -> None:
-        from psycopg import sql
-        with self._connect() as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
-
     def rows(self, query: str) -> list[tuple]:
-        with self._connect(urlunsplit(urlsplit(self.url)._replace(scheme="postgresql"))) as connection:
+        import psycopg
+        with psycopg.connect(urlunsplit(urlsplit(self.url)._replace(scheme="postgresql")), autocommit=True,
+                             connect_timeout=10) as connection:
             return connection.execute(query).fetchall()
 
 
@@ -570,22 +563,37 @@ def writer_loop(index: int, service: Service, tally: Tally, run: str, stop_at: l
     client.close()
 
 
+class Writers:
+    """`clients` threads creating patients for `seconds` from the moment every one of them holds its token."""
+
+    def __init__(self, service: Service, clients: int, seconds: float, retry: bool):
+        self.service = service
+        self.tally = Tally()
+        self.run = secrets.token_hex(3)
+        stop_at = [math.inf]
+        ready = threading.Barrier(clients + 1)
+        self.threads = start_clients(clients, writer_loop, service, self.tally, self.run, stop_at, ready, retry)
+        ready.wait()
+        self.started = time.monotonic()
+        stop_at[0] = self.started + seconds
+
+    def finish(self) -> float:
+        """Wait for the clients and stop gunicorn; the seconds the clients wrote."""
+        for thread in self.threads:
+            thread.join()
+        elapsed = time.monotonic() - self.started
+        self.service.stop()
+        return elapsed
+
+
 def run_sqlite_writers(service: Service, args) -> bool:
     seconds, clients = figures(args, "sqlite-writers")
     print(f"\n== sqlite-writers: {clients} clients creating patients for {seconds:.0f} s, gunicorn {args.workers} "
           f"workers x {args.threads} threads, {service.database.label} ==")
     service.start()
-    tally = Tally()
-    stop_at = [math.inf]
-    ready = threading.Barrier(clients + 1)
-    threads = start_clients(clients, writer_loop, service, tally, secrets.token_hex(3), stop_at, ready, False)
-    ready.wait()
-    started = time.monotonic()
-    stop_at[0] = started + seconds
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    service.stop()
+    writers = Writers(service, clients, seconds, retry=False)
+    elapsed = writers.finish()
+    tally = writers.tally
     print(f"  writes: {len(tally.created):,}, {len(tally.created) / elapsed:,.1f} writes/s")
     tally.print(elapsed)
     server_errors = sum(n for status, n in tally.statuses.items() if status >= 500)
@@ -601,14 +609,8 @@ def run_faults(service: Service, args) -> bool:
     print(f"\n== faults: {clients} clients creating patients for {seconds:.0f} s; SIGKILL to a worker "
           f"{KILLED_WORKERS} times, then to the master; {service.database.label} ==")
     service.start()
-    tally = Tally()
-    stop_at = [math.inf]
-    ready = threading.Barrier(clients + 1)
-    run = secrets.token_hex(3)
-    threads = start_clients(clients, writer_loop, service, tally, run, stop_at, ready, True)
-    ready.wait()
-    started = time.monotonic()
-    stop_at[0] = started + seconds
+    writers = Writers(service, clients, seconds, retry=True)
+    started, tally = writers.started, writers.tally
     step = seconds / (KILLED_WORKERS + 3)
     events = []
     for _ in range(KILLED_WORKERS):
@@ -632,16 +634,13 @@ def run_faults(service: Service, args) -> bool:
     service.start()
     events.append(f"master {master} killed at {killed_at - started:.1f} s, "
                   f"serving again after {time.monotonic() - killed_at:.1f} s")
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    service.stop()
+    elapsed = writers.finish()
     for event in events:
         print(f"  {event}")
     tally.print(elapsed)
     server_errors = sum(n for status, n in tally.statuses.items() if status >= 500)
     writes_ok = report_writes(service, tally)
-    prefix = mrn_of(run, 0, 0).rsplit("-", 2)[0].upper()  # this part's MRNs: letters, digits and dashes only
+    prefix = mrn_of(writers.run, 0, 0).rsplit("-", 2)[0].upper()  # this part's MRNs: letters, digits and dashes only
     stored = service.database.rows(f"SELECT COUNT(*) FROM patients_patient WHERE mrn LIKE '{prefix}-%'")[0][0]
     print(f"  patients stored whose answer was lost with the killed process (not acknowledged): "
           f"{stored - len(tally.created)}")
