@@ -323,6 +323,9 @@ class Sqlite:
 # --- The service -----------------------------------------------------------------------------------------------
 
 
+SERVICES: list = []  # every Service that started gunicorn in this run
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -370,6 +373,7 @@ class Service:
                  "--workers", str(self.args.workers), "--threads", str(self.args.threads), "--worker-class", "gthread",
                  "--pythonpath", str(ROOT), "--graceful-timeout", "5", "--error-logfile", "-"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        SERVICES.append(self)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -615,6 +619,8 @@ def run_faults(service: Service, args) -> bool:
     events = []
     for _ in range(KILLED_WORKERS):
         time.sleep(step)
+        while not service.workers():  # the master is starting the worker killed before
+            time.sleep(0.05)
         victim = random.choice(service.workers())
         os.kill(victim, signal.SIGKILL)
         events.append(f"worker {victim} killed at {time.monotonic() - started:.1f} s")
@@ -682,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_service: {error}", file=sys.stderr)
         return 2
     finally:
+        for service in SERVICES:  # gunicorn stopped whatever happened (an error, Ctrl-C)
+            service.stop()
         if postgres is not None and postgres.created:
             postgres.drop()
         shutil.rmtree(folder, ignore_errors=True)
