@@ -687,6 +687,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, subprocess.CalledProcessError) as error:
         print(f"bench_service: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bench_service: interrupted; gunicorn stopped, the databases dropped", file=sys.stderr)
+        return 130
     finally:
         for service in SERVICES:  # gunicorn stopped whatever happened (an error, Ctrl-C)
             service.stop()
