@@ -82,7 +82,8 @@ KILLED_WORKERS = 3
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     usage="%(prog)s [load] [throughput] [sqlite-writers] [faults] [options]")
     parser.add_argument("--seconds", type=float, help="duration of each part (default: load 60, throughput 20 "
                                                       "per URL, sqlite-writers 30, faults 30)")
     parser.add_argument("--clients", type=int, help="concurrent clients (default: load 50, wrk connections 16, "
