@@ -512,7 +512,8 @@ def run_load(service: Service, args) -> bool:
 
 
 def wrk(port: int, path: str, seconds: float, connections: int, token: str = "") -> tuple[float, str]:
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
+    # --timeout: a slow answer is measured as slow; wrk would count one after 2 s as a socket error
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", "--timeout", "30s",
                "-H", "Host: 127.0.0.1"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
