@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Debian packages the portal and its tests need, installed only when missing:
 #   runtime: WeasyPrint's text libraries and a font (PDF documents);
-#   tests:   Chromium (browser tests), poppler-utils (pdftotext, pdftoppm).
-# Usage: scripts/system-packages.sh runtime|test
+#   tests:   Chromium (browser tests), poppler-utils (pdftotext, pdftoppm);
+#   bench:   runtime and wrk (bench/bench_service.py measures the served portal's throughput with it).
+# Usage: scripts/system-packages.sh runtime|test|bench
 set -euo pipefail
 RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 TEST="$RUNTIME chromium poppler-utils"
+BENCH="$RUNTIME wrk"
 case "${1:-test}" in
   runtime) wanted="$RUNTIME" ;;
   test) wanted="$TEST" ;;
-  *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
+  bench) wanted="$BENCH" ;;
+  *) echo "usage: $0 runtime|test|bench" >&2; exit 2 ;;
 esac
 missing=()
 for package in $wanted; do
