@@ -363,8 +363,7 @@ class Service:
         self.accretion("migrate", "--noinput")
         self.accretion("demo")
         if not (self.folder / "static" / "staticfiles.json").exists():
-            # as in production (hashed, compressed files), but past a source map the portal does not ship
-            self.accretion("collectstatic", "--noinput", "--settings", "bench.collectstatic_settings")
+            self.accretion("collectstatic", "--noinput")  # as in production: hashed, compressed files
         print(f"  {self.database.label}: migrated, demo data loaded in {time.perf_counter() - started:.0f} s")
 
     def start(self, app: str | None = None) -> None:
