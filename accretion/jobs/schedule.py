@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -83,7 +83,7 @@ def enqueue_due(now: datetime | None = None, jobs: list[Job] | None = None) -> l
     enqueued = []
     for job in PERIODIC if jobs is None else jobs:
         with transaction.atomic():
-            row = _row(job.name)
+            row, _ = PeriodicRun.objects.get_or_create(name=job.name)  # Django retries a racing create
             if not job.due(row.last_enqueued_at, now, zone):
                 continue
             unchanged = ({"last_enqueued_at": row.last_enqueued_at} if row.last_enqueued_at
@@ -95,13 +95,3 @@ def enqueue_due(now: datetime | None = None, jobs: list[Job] | None = None) -> l
             enqueued.append(job.name)
     return enqueued
 
-
-def _row(name: str) -> PeriodicRun:
-    row = PeriodicRun.objects.filter(name=name).first()
-    if row is not None:
-        return row
-    try:
-        with transaction.atomic():
-            return PeriodicRun.objects.create(name=name)
-    except IntegrityError:  # another worker created it first
-        return PeriodicRun.objects.get(name=name)

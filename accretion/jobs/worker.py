@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import OperationalError, close_old_connections
+from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -36,7 +37,7 @@ class Pass:
 
     @property
     def failed(self) -> list[str]:
-        return [path for path, status in self.ran if status == "FAILED"]
+        return [path for path, status in self.ran if status == TaskResultStatus.FAILED]
 
 
 class _Runner(Worker):
@@ -48,7 +49,7 @@ class _Runner(Worker):
     def run_task(self, db_task_result: DBTaskResult) -> None:
         super().run_task(db_task_result)
         self.done.ran.append((db_task_result.task_path, db_task_result.status))
-        if db_task_result.status == "FAILED":
+        if db_task_result.status == TaskResultStatus.FAILED:
             logger.error("task %s (%s) failed: %s", db_task_result.id, db_task_result.task_path,
                          db_task_result.exception_class_path)
 
