@@ -1,7 +1,7 @@
 """Accretion Portal settings: one module, driven by environment variables.
 
 Every variable is optional for development (`DEBUG=true`); production needs
-at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL. See README.md.
+at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL. See docs/configuration.md.
 """
 
 import sys
@@ -25,7 +25,7 @@ TESTING = "pytest" in sys.modules
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see README: production).")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see docs/configuration.md: production).")
     SECRET_KEY = "insecure-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (DEBUG or TESTING) else [])
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accretion.adverse_events",
     "accretion.interop",
     "accretion.jobs",
+    "accretion.backup",
     "accretion.cli",
     "django_tasks",
     "django_tasks_db",

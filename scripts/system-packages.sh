@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the portal and its tests need, installed only when missing:
 #   runtime: WeasyPrint's text libraries and a font (PDF documents);
-#   tests:   Chromium (browser tests), poppler-utils (pdftotext, pdftoppm);
+#   tests:   Chromium (browser tests), poppler-utils (pdftotext, pdftoppm), postgresql-client (pg_dump, pg_restore);
 #   bench:   runtime and wrk (bench/bench_service.py measures the served portal's throughput with it).
 # Usage: scripts/system-packages.sh runtime|test|bench
 set -euo pipefail
 RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
-TEST="$RUNTIME chromium poppler-utils"
+TEST="$RUNTIME chromium poppler-utils postgresql-client"
 BENCH="$RUNTIME wrk"
 case "${1:-test}" in
   runtime) wanted="$RUNTIME" ;;

@@ -178,7 +178,7 @@ def test_fhir_export_writes_valid_ndjson_with_a_manifest(env, tmp_path):
 
 
 def test_static_files_collect_as_in_production(settings, tmp_path):
-    """README's production step: the hashed storage follows every reference inside CSS and JS files, so a
+    """docs/configuration.md's production step: the hashed storage follows every reference in CSS and JS files, so a
     vendored file naming a file that is not shipped (a source map) stops `collectstatic`. Production adds
     compression (WhiteNoise) on top of the same manifest storage; that part is left out here for speed."""
     from django.core.management import call_command

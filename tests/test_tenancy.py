@@ -210,8 +210,8 @@ def test_each_role_is_refused_what_the_table_denies(world, clinics, staff):
     assert checked > 0
 
 
-def test_readme_shows_the_permission_table():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_the_roles_document_shows_the_permission_table():
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "roles.md").read_text()
     assert permissions_markdown() in readme
 
 

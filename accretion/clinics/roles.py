@@ -2,7 +2,7 @@
 
 This table is the single source of truth. Page views and API operations
 declare the permission they need (`requires` / `api_requires` in tenancy.py);
-README.md renders this table (`accretion permissions --markdown`) and a test
+docs/roles.md shows this table (`accretion permissions --markdown`) and a test
 keeps the two identical.
 """
 

@@ -1,4 +1,4 @@
-"""`accretion send-reminders`: run from cron or a systemd timer (see README); safe to run twice, or at once."""
+"""`accretion send-reminders`: run from cron or a systemd timer (see docs/configuration.md); safe to run twice, or at once."""
 
 from django.core.management.base import BaseCommand, CommandError
 
