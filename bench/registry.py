@@ -294,12 +294,14 @@ def generate(size: Size = Size(), *, using: str = "default", log: Callable[[str]
     def kit_lots():
         inner = f"SELECT i, (i - 1) %% {C} AS c, (i - 1) / {C} AS k FROM {dialect.series(lots_per_clinic * C)}"
         number = "(CASE WHEN l.k %% 10 = 9 THEN l.k - 1 ELSE l.k END)"
+        lot = (f"('K' || (240000 + {number}) || CASE WHEN l.c > 0 AND l.k %% 4 = 3 "
+               f"THEN '-' || (l.c + 1) ELSE '' END)")
         _insert(connection, KitLot, {
             "clinic": clinic_of("l.c"),
             "product": _case("l.k %% 3", [_quote(p) for p, _ in PRODUCTS]),
             "manufacturer": _case("l.k %% 3", [_quote(m) for _, m in PRODUCTS]),
-            "lot_number": f"('K' || (240000 + {number}) || CASE WHEN l.c > 0 AND l.k %% 4 = 3 "
-                          f"THEN '-' || (l.c + 1) ELSE '' END)",
+            "lot_number": lot,
+            "lot_key": lot,  # upper-case ASCII without spaces: its own key (practice.models.lot_key)
             "expiry_date": dialect.day(size.start, f"(l.k + 1) * {window} + 180"),
             "received_on": dialect.day(size.start, f"l.k * {window} - 30"),
             "quantity_on_hand": _rand("l.i", 0, seed, 25),
