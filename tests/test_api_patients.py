@@ -105,3 +105,20 @@ def test_openapi_schema_and_docs_are_served(api):
     assert "/api/v1/patients/{patient_id}" in schema["paths"]
     assert "422" in schema["paths"]["/api/v1/patients"]["post"]["responses"]
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_a_read_authenticates_in_one_query(api, clinics, make_patient):
+    """The token, its user, clinic and the user's role there come in one query; then the patient; then its
+    audit row (the chain head locked, the row, the head moved on)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    patient = make_patient(clinics["north"])
+    assert api.get(f"/api/v1/patients/{patient.pk}").status_code == 200  # the audit chain's head exists now
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(f"/api/v1/patients/{patient.pk}").status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert "clinics_apitoken" in statements[0] and "clinics_membership" in statements[0]
+    assert "auth_user" in statements[0] and "clinics_clinic" in statements[0]
+    assert "patients_patient" in statements[1]
+    assert [s.split()[0] for s in statements[2:]] == ["SELECT", "INSERT", "UPDATE"]

@@ -93,7 +93,7 @@ class Membership(models.Model):
         return f"{self.user} – {self.get_role_display()} at {self.clinic}"
 
 
-def _digest(raw: str) -> str:
+def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -102,7 +102,7 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.filter(expires_at__gt=timezone.now())
 
     def for_raw(self, raw: str):
-        return self.live().filter(digest=_digest(raw))
+        return self.live().filter(digest=token_digest(raw))
 
 
 class ApiToken(models.Model):
@@ -121,7 +121,7 @@ class ApiToken(models.Model):
         raw = secrets.token_urlsafe(32)
         now = timezone.now()
         token = cls.objects.create(
-            digest=_digest(raw), user=user, clinic=clinic, created_at=now,
+            digest=token_digest(raw), user=user, clinic=clinic, created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
         return token, raw
