@@ -107,7 +107,7 @@ def issue_token(request, payload: TokenIn):
         if membership is None:
             raise FieldErrors({"clinic": ["This account belongs to no clinic."]}, status=403, detail="No clinic.")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None and membership.clinic.require_two_factor:
+    if device is None and membership.clinic.requires_two_factor(membership.role):
         raise FieldErrors({"code": [(f"{membership.clinic.name} requires two-factor sign-in: set it up in the portal "
                                     "first (/accounts/two-factor/).")]}, status=403, detail="Two-factor sign-in needed.")
     if device is not None and not (payload.code and device.verify_token(payload.code)):

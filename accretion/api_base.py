@@ -44,7 +44,7 @@ class BearerToken(HttpBearer):
         api_token = activate_token(request, token)
         if api_token is None:
             return None
-        if not token_allowed(api_token.user, api_token.clinic):
+        if not token_allowed(api_token.user, api_token.clinic, request.role):
             raise HttpError(403, f"{api_token.clinic.name} requires two-factor sign-in: set it up in the portal, "
                                  "then ask for a new token with your code.")
         if self.permission and not role_has(request.role, self.permission):

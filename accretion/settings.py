@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accretion.clinics",
     "accretion.audit",
     "accretion.patients",

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accretion.audit.models import AuditEvent
 from accretion.clinics.models import Clinic
+from accretion.clinics.roles import ROLE_NAMES
 from tests.conftest import signed_in
 
 PASSWORD = "correct horse battery"  # tests/conftest.py's staff
@@ -64,7 +65,8 @@ def test_setting_it_up_with_the_scanned_key(clinics, staff):
     assert "Two-factor sign-in is on" in done.content.decode()
     assert TOTPDevice.objects.filter(user=nurse, confirmed=True).count() == 1
     row = AuditEvent.objects.get(action="two_factor_change")
-    assert row.user_id == nurse.pk and row.clinic_id is None and row.detail == {"enabled": True}
+    assert row.user_id == nurse.pk and row.clinic_id is None and row.detail == {"enabled": True,
+                                                                                "recovery_codes": "new"}
 
 
 def test_signing_in_asks_for_the_code_after_the_password(clinics, staff):
@@ -102,7 +104,7 @@ def test_the_code_step_cannot_be_reached_without_the_password(db):
 
 def test_a_clinic_that_requires_it_sends_members_to_set_it_up(clinics, staff):
     north = clinics["north"]
-    Clinic.objects.filter(pk=north.pk).update(require_two_factor=True)
+    Clinic.objects.filter(pk=north.pk).update(two_factor_roles=ROLE_NAMES)
     client = Client()
     sign_in(client, "nurse@north.test")
     response = client.get("/patients/")
@@ -118,23 +120,26 @@ def test_a_clinic_that_requires_it_sends_members_to_set_it_up(clinics, staff):
 def test_the_admin_cannot_require_it_before_having_it(clinics, staff):
     admin_user = staff[("north", "clinic_admin")]
     admin = signed_in(admin_user, clinics["north"])
-    data = {"name": "North Spine", "phone": "", "require_two_factor": "on"}
+    data = {"name": "North Spine", "phone": "", "two_factor_roles": ["clinic_admin", "physician"]}
     refused = admin.post("/clinic/", data)
     assert refused.status_code == 400 and "for yourself first" in refused.content.decode()
+    assert Clinic.objects.get(pk=clinics["north"].pk).two_factor_roles == []
+    # Requiring it of other roles only needs nothing of the administrator.
+    assert admin.post("/clinic/", {**data, "two_factor_roles": ["physician"]}).status_code == 302
     device = TOTPDevice.objects.create(user=admin_user, name="Authenticator app", confirmed=False)
     admin.post("/accounts/two-factor/", {"code": code_for(device)})
-    assert admin.post("/clinic/", data).status_code == 302
-    assert Clinic.objects.get(pk=clinics["north"].pk).require_two_factor
+    assert admin.post("/clinic/", {**data, "two_factor_roles": ["physician", "clinic_admin"]}).status_code == 302
+    assert Clinic.objects.get(pk=clinics["north"].pk).two_factor_roles == ["physician", "clinic_admin"]
 
 
 def test_turning_it_off_needs_a_code_and_the_clinics_consent(clinics, staff):
     nurse = staff[("north", "nurse")]
     device = enrolled(nurse)
     client = signed_in(nurse, clinics["north"])
-    assert client.post("/accounts/two-factor/", {"code": "000001"}).status_code == 400
+    assert client.post("/accounts/two-factor/", {"action": "off", "code": "000001"}).status_code == 400
     unthrottle(device)
-    Clinic.objects.filter(pk=clinics["north"].pk).update(require_two_factor=True)
-    kept = client.post("/accounts/two-factor/", {"code": code_for(device)}, follow=True)
+    Clinic.objects.filter(pk=clinics["north"].pk).update(two_factor_roles=ROLE_NAMES)
+    kept = client.post("/accounts/two-factor/", {"action": "off", "code": code_for(device)}, follow=True)
     assert "requires two-factor sign-in; it stays on" in kept.content.decode()
     assert TOTPDevice.objects.filter(user=nurse).exists()
 
@@ -147,7 +152,7 @@ def test_api_tokens_need_the_code_too(clinics, staff):
     assert missing.status_code == 401 and missing.json()["errors"][0]["field"] == "code"
     ok = client.post("/api/v1/auth/token", {**body, "code": code_for(device)}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["token"]
-    Clinic.objects.filter(pk=clinics["north"].pk).update(require_two_factor=True)
+    Clinic.objects.filter(pk=clinics["north"].pk).update(two_factor_roles=ROLE_NAMES)
     refused = client.post("/api/v1/auth/token", {"username": "nurse@north.test", "password": PASSWORD},
                           content_type="application/json")
     assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "code"
@@ -194,7 +199,7 @@ def test_two_pending_devices_from_two_open_pages_are_no_error(clinics, staff):
     client = signed_in(nurse, clinics["north"])
     assert client.get("/accounts/two-factor/").status_code == 200
     device = TOTPDevice.objects.filter(user=nurse, confirmed=False).order_by("pk").first()
-    assert client.post("/accounts/two-factor/", {"code": code_for(device)}).status_code == 302
+    assert "Your recovery codes" in client.post("/accounts/two-factor/", {"code": code_for(device)}).content.decode()
     assert list(TOTPDevice.objects.filter(user=nurse).values_list("confirmed", flat=True)) == [True]
 
 
@@ -203,13 +208,14 @@ def test_any_clinic_that_requires_it_keeps_it_on(clinics, staff):
 
     nurse = staff[("north", "nurse")]
     Membership.objects.create(user=nurse, clinic=clinics["south"], role="nurse")
-    Clinic.objects.filter(pk=clinics["south"].pk).update(require_two_factor=True)
+    Clinic.objects.filter(pk=clinics["south"].pk).update(two_factor_roles=ROLE_NAMES)
     device = enrolled(nurse)
     client = Client()
     sign_in(client, "nurse@north.test")
     client.post("/accounts/two-factor/verify/", {"code": code_for(device)})
     unthrottle(device)
-    kept = client.post("/accounts/two-factor/", {"code": code_for(device, offset_steps=1)}, follow=True)
+    kept = client.post("/accounts/two-factor/", {"action": "off", "code": code_for(device, offset_steps=1)},
+                       follow=True)
     assert "South Spine requires two-factor sign-in; it stays on." in kept.content.decode()
     assert TOTPDevice.objects.filter(user=nurse, confirmed=True).exists()
 
@@ -221,7 +227,7 @@ def test_fhir_and_api_honour_the_clinics_requirement(clinics, staff):
     _, raw = ApiToken.issue(staff[("north", "nurse")], north, hours=1)  # issued before the clinic required it
     session = Client()
     sign_in(session, "nurse@north.test")
-    Clinic.objects.filter(pk=north.pk).update(require_two_factor=True)
+    Clinic.objects.filter(pk=north.pk).update(two_factor_roles=ROLE_NAMES)
     token = Client(headers={"Authorization": f"Bearer {raw}"})
     assert token.get("/api/v1/patients").status_code == 403
     fhir = token.get("/fhir/r4/Patient")
@@ -239,3 +245,93 @@ def test_setting_it_up_ends_the_accounts_api_tokens(clinics, staff):
     client.get("/accounts/two-factor/")
     client.post("/accounts/two-factor/", {"code": code_for(TOTPDevice.objects.get(user=nurse))})
     assert not ApiToken.objects.filter(user=nurse).exists()
+
+
+def codes_on(page) -> list[str]:
+    return re.findall(r"<li><code>([a-z2-7-]{19})</code></li>", page.content.decode())
+
+
+def test_turning_it_on_shows_ten_recovery_codes_once_and_each_signs_in_once(clinics, staff):
+    nurse = staff[("north", "nurse")]
+    client = signed_in(nurse, clinics["north"])
+    client.get("/accounts/two-factor/")
+    device = TOTPDevice.objects.get(user=nurse, confirmed=False)
+    shown = client.post("/accounts/two-factor/", {"code": code_for(device)})
+    codes = codes_on(shown)
+    assert shown.status_code == 200 and len(set(codes)) == 10
+    assert "no-store" in shown["Cache-Control"]
+    assert codes_on(client.get("/accounts/two-factor/")) == []  # never shown again
+    assert "10 recovery codes left" in client.get("/accounts/two-factor/").content.decode()
+
+    lost_phone = Client()
+    sign_in(lost_phone, "nurse@north.test")
+    typed = codes[0].upper().replace("-", " ")  # as a person may type it
+    entered = lost_phone.post("/accounts/two-factor/verify/", {"code": typed}, follow=True)
+    assert entered.status_code == 200 and "signed in with a recovery code; 9 left" in entered.content.decode()
+    assert lost_phone.get("/patients/").status_code == 200
+    used = AuditEvent.objects.get(action="recovery_code_used")
+    assert used.user_id == nurse.pk and used.detail == {"left": 9}
+
+    again = Client()
+    sign_in(again, "nurse@north.test")
+    refused = again.post("/accounts/two-factor/verify/", {"code": codes[0]})
+    assert refused.status_code == 400 and "used already" in refused.content.decode()
+    assert again.get("/patients/").status_code == 302
+    assert AuditEvent.objects.filter(action="login_failed", detail__reason="two-factor code").count() == 1
+    nonsense = again.post("/accounts/two-factor/verify/", {"code": "not a code!"})
+    assert nonsense.status_code == 400 and "16 letters and digits" in nonsense.content.decode()
+
+
+def test_new_recovery_codes_end_the_old_ones_and_turning_it_off_removes_them(clinics, staff):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from accretion.clinics.two_factor import new_recovery_codes
+
+    nurse = staff[("north", "nurse")]
+    device = enrolled(nurse)
+    old = new_recovery_codes(nurse)
+    client = Client()
+    sign_in(client, "nurse@north.test")
+    client.post("/accounts/two-factor/verify/", {"code": code_for(device)})
+    unthrottle(device)
+    wrong = client.post("/accounts/two-factor/", {"action": "recovery", "recovery-code": "000001"})
+    assert wrong.status_code == 400 and codes_on(wrong) == []
+    unthrottle(device)
+    renewed = client.post("/accounts/two-factor/", {"action": "recovery", "recovery-code": code_for(device, 1)})
+    new = codes_on(renewed)
+    assert len(new) == 10 and not set(new) & set(old)
+    stored = set(StaticToken.objects.filter(device__user=nurse).values_list("token", flat=True))
+    assert stored == {code.replace("-", "") for code in new}
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # a later code, as a minute later
+    unthrottle(device)
+    off = client.post("/accounts/two-factor/", {"action": "off", "code": code_for(device)}, follow=True)
+    assert "Two-factor sign-in is off" in off.content.decode()
+    assert not StaticToken.objects.filter(device__user=nurse).exists()
+
+    enrolled(nurse)
+    new_recovery_codes(nurse)
+    call_command("two-factor", "off", "nurse@north.test", stdout=io.StringIO())
+    assert not StaticToken.objects.filter(device__user=nurse).exists()
+
+
+def test_a_clinic_may_require_it_of_some_roles_only(clinics, staff):
+    north = clinics["north"]
+    Clinic.objects.filter(pk=north.pk).update(two_factor_roles=["physician", "prep_tech"])
+    physician, nurse = Client(), Client()
+    sign_in(physician, "physician@north.test")
+    sign_in(nurse, "nurse@north.test")
+    assert physician.get("/patients/")["Location"] == "/accounts/two-factor/"
+    assert "requires two-factor sign-in for your role" in physician.get("/accounts/two-factor/").content.decode()
+    assert nurse.get("/patients/").status_code == 200
+
+    def token(username):
+        return Client().post("/api/v1/auth/token", {"username": username, "password": PASSWORD},
+                             content_type="application/json")
+
+    refused = token("physician@north.test")
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "code"
+    assert token("nurse@north.test").status_code == 200
+    # The settings page lists the roles, ticked as stored.
+    admin = signed_in(staff[("north", "clinic_admin")], north)
+    page = admin.get("/clinic/").content.decode()
+    assert re.search(r'value="physician"[^>]*checked', page) and not re.search(r'value="nurse"[^>]*checked', page)

@@ -52,6 +52,7 @@ class Action(models.TextChoices):
     ALERT_FAILED = "alert_failed", "Could not alert the clinic"
     PATIENT_MODE_START = "patient_mode_start", "Handed the screen to the patient"
     PATIENT_MODE_END = "patient_mode_end", "Took the screen back from the patient"
+    RECOVERY_CODE_USED = "recovery_code_used", "Signed in with a recovery code"
     BACKUP = "backup", "Backed up the portal"
     RESTORE = "restore", "Restored the portal from a backup"
 

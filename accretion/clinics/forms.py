@@ -93,7 +93,7 @@ class ClinicDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "phone", "locale", "on_call_name", "on_call_email", "on_call_phone", "require_two_factor",
+        fields = ["name", "phone", "locale", "on_call_name", "on_call_email", "on_call_phone", "two_factor_roles",
                   "mrn_pattern", "rooms"]
         field_classes = {"rooms": RoomsField}
         labels = {"name": "Clinic name", "phone": "Phone for patients", "on_call_name": "Name", "rooms": "Rooms",
@@ -109,6 +109,15 @@ class ClinicDetailsForm(forms.ModelForm):
                       "rooms": "One room a line, e.g. Procedure room 1. Procedures are booked in these rooms and "
                                "the day schedule lists them in this order."}
         widgets = {"mrn_pattern": forms.TextInput(attrs={"placeholder": mrn.EXAMPLE})}
+
+    two_factor_roles = forms.MultipleChoiceField(
+        choices=ROLES, required=False, widget=forms.CheckboxSelectMultiple, label="Require two-factor sign-in for",
+        help_text="Members in these roles sign in with a code from an authenticator app (or a recovery code) as "
+                  "well as the password, and are asked to set it up before any page of the clinic opens.")
+
+    def clean_two_factor_roles(self):
+        chosen = set(self.cleaned_data["two_factor_roles"])
+        return [code for code, _ in ROLES if code in chosen]  # the table's order, whatever order was posted
 
     def clean_mrn_pattern(self):
         try:

@@ -37,9 +37,8 @@ class Clinic(models.Model):
     on_call_phone = models.CharField("on-call SMS phone", max_length=20, blank=True)
     # The rooms procedures are booked in, by short name, in the order the day schedule lists them.
     rooms = models.JSONField(default=list, blank=True)
-    require_two_factor = models.BooleanField(
-        "require two-factor sign-in", default=False,
-        help_text="Every member signs in with a code from an authenticator app as well as the password.")
+    # The roles whose members must sign in with a second factor (authenticator app), as role codes.
+    two_factor_roles = models.JSONField("require two-factor sign-in for", default=list, blank=True)
     # How MRNs are generated when registration leaves MRN empty (accretion.clinical.mrn); empty = MRN required.
     mrn_pattern = models.CharField("MRN pattern", max_length=60, blank=True)
     # How money (and later other numbers) is written on the clinic's pages and documents: a BCP 47 tag
@@ -47,6 +46,10 @@ class Clinic(models.Model):
     locale = models.CharField("number and money format", max_length=20, default="en-US",
                               help_text="How amounts are written, e.g. English (United States): $1,540.00.")
     created_at = models.DateTimeField(default=timezone.now)
+
+    def requires_two_factor(self, role: str | None) -> bool:
+        """Whether a member with `role` must sign in with a second factor here."""
+        return role in self.two_factor_roles
 
     class Meta:
         ordering = ["name"]

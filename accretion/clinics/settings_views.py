@@ -40,10 +40,10 @@ def _summary(clinic) -> dict:
 def clinic_settings(request):
     clinic = request.clinic
     form = ClinicDetailsForm(request.POST or None, instance=clinic)
-    if (request.method == "POST" and form.is_valid() and form.cleaned_data["require_two_factor"]
-            and "require_two_factor" in form.changed_data and not user_has_device(request.user)):
-        form.add_error("require_two_factor", "Turn on two-factor sign-in for yourself first (Account, at the "
-                                             "top of the page), so that you are not locked out.")
+    if (request.method == "POST" and form.is_valid() and request.role in form.cleaned_data["two_factor_roles"]
+            and request.role not in (form.initial.get("two_factor_roles") or []) and not user_has_device(request.user)):
+        form.add_error("two_factor_roles", "Turn on two-factor sign-in for yourself first (Account, at the "
+                                           "top of the page), so that you are not locked out.")
     if request.method == "POST" and form.is_valid():
         changed = form.changed_data
         if changed:

@@ -7,14 +7,17 @@
   at `/accounts/two-factor/verify/`; only then is the person signed in. Wrong
   codes slow down (django-otp's throttling) and are audited as failed
   sign-ins; after five the password has to be given again.
-* A clinic may require it (`Clinic.require_two_factor`, on the Settings
-  page): its members are then sent to set it up before any of its pages
-  opens (`requires` checks `two_factor_missing`).
+* A clinic may require it of some or all roles (`Clinic.two_factor_roles`,
+  on the Settings page): members in those roles are then sent to set it up
+  before any of its pages opens (`requires` asks `session_problem`).
+* Turning it on gives ten recovery codes (django-otp's static device), shown
+  once; each signs in once in place of the app's code, for a lost phone.
 
 Every change is audited on the account, as passwords are.
 """
 
 import base64
+import secrets
 import time
 
 import segno
@@ -26,8 +29,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accretion.audit.log import NO_CLINIC, Action, record
@@ -37,6 +42,10 @@ PENDING = "two_factor_pending"  # session: the user whose password was right, wa
 PENDING_SECONDS = 300  # the code must follow the password within five minutes
 MOST_WRONG_CODES = 5
 DEVICE_NAME = "Authenticator app"
+
+
+RECOVERY_CODES = 10
+RECOVERY_DEVICE_NAME = "Recovery codes"
 
 
 class CodeForm(forms.Form):
@@ -49,6 +58,52 @@ class CodeForm(forms.Form):
         if not code.isdigit():
             raise forms.ValidationError("The code is 6 digits.")
         return code
+
+
+class SignInCodeForm(forms.Form):
+    """The code step of signing in: the app's 6-digit code, or one of the account's recovery codes."""
+
+    code = forms.CharField(label="Code", max_length=40, help_text="The 6-digit code of your app, or a recovery code.",
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
+                                                         "autocapitalize": "none", "spellcheck": "false"}))
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).replace("-", "").lower()
+        if not (code.isdigit() and len(code) == 6) and not (code.isalnum() and len(code) == 16):
+            raise forms.ValidationError("Enter the 6 digits your app shows, or a recovery code (16 letters and "
+                                        "digits).")
+        return code
+
+    @property
+    def is_recovery(self) -> bool:
+        return not self.cleaned_data["code"].isdigit()
+
+
+def shown(code: str) -> str:
+    """A recovery code as the page shows it, in groups of four: `abcd-efgh-ijkl-mnop`."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def new_recovery_codes(user) -> list[str]:
+    """Ten new recovery codes for `user`, replacing any earlier ones (which stop working)."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    # 80 random bits in 16 base32 characters, the most the token column holds (the library's own is 40 bits).
+    codes = [base64.b32encode(secrets.token_bytes(10)).decode().lower() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return [shown(code) for code in codes]
+
+
+def recovery_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def remove_second_factor(user) -> bool:
+    """Delete the account's authenticator apps and recovery codes; whether it had an app."""
+    had_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    return had_app
 
 
 def confirmed_device(user) -> TOTPDevice | None:
@@ -73,12 +128,13 @@ def session_problem(request) -> str | None:
     if has_app if has_app is not None else user_has_device(request.user):
         return "code"
     clinic = getattr(request, "clinic", None)
-    return "setup" if clinic is not None and clinic.require_two_factor else None
+    return "setup" if clinic is not None and clinic.requires_two_factor(getattr(request, "role", None)) else None
 
 
-def token_allowed(user, clinic) -> bool:
-    """A bearer token of `clinic` still answers: the clinic does not require two-factor, or the account has it."""
-    return not clinic.require_two_factor or user_has_device(user)
+def token_allowed(user, clinic, role) -> bool:
+    """A bearer token of `clinic` still answers: the clinic does not require two-factor of `role`, or the
+    account has it."""
+    return not clinic.requires_two_factor(role) or user_has_device(user)
 
 
 class SignIn(auth_views.LoginView):
@@ -108,13 +164,21 @@ def verify(request):
     if device is None or stale:
         request.session.pop(PENDING, None)
         return redirect("login")
-    form = CodeForm(request.POST or None)
+    form = SignInCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        used = device
+        if form.is_recovery:
+            used = StaticDevice.objects.filter(user=user, confirmed=True).first()
+        if used is not None and used.verify_token(form.cleaned_data["code"]):  # a recovery code is used up
             request.session.pop(PENDING, None)
             user.backend = pending["backend"]
             login(request, user)  # audited as a sign-in (clinics/signals.py)
-            otp_login(request, device)
+            otp_login(request, used)
+            if form.is_recovery:
+                left = recovery_codes_left(user)
+                record(request, Action.RECOVERY_CODE_USED, user=user, clinic=NO_CLINIC, left=left)
+                messages.warning(request, f"You signed in with a recovery code; {left} left. If your phone is "
+                                          "lost, set up the app again and make new codes under Account.")
             target = pending.get("next") or reverse("home")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = reverse("home")
@@ -127,7 +191,8 @@ def verify(request):
             request.session.pop(PENDING, None)
             messages.error(request, "Too many wrong codes. Sign in again with your password.")
             return redirect("login")
-        form.add_error("code", _wrong(device))
+        form.add_error("code", "That recovery code is not right, or was used already." if form.is_recovery
+                       else _wrong(device))
     return render(request, "registration/two_factor_verify.html", {"form": form, "username": user.get_username()},
                   status=400 if form.errors else 200)
 
@@ -151,26 +216,50 @@ def _grouped(device: TOTPDevice) -> str:
     return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
 
 
+def _required(request) -> bool:
+    clinic = getattr(request, "clinic", None)
+    return bool(clinic and clinic.requires_two_factor(request.role))
+
+
+def _show_codes(request, codes: list[str]):
+    """The page that shows new recovery codes, once (never cached, never shown again)."""
+    return render(request, "registration/recovery_codes.html", {"codes": codes})
+
+
+@never_cache
 @login_required
 def setup(request):
-    """Turn two-factor sign-in on (scan, confirm with a code) or off (confirm with a code)."""
+    """Turn two-factor sign-in on (scan, confirm with a code) or off (confirm with a code); make new recovery
+    codes (confirm with a code)."""
     user = request.user
     device = confirmed_device(user)
-    form = CodeForm(request.POST or None)
     if device is not None:
-        if request.method == "POST" and form.is_valid():
-            if device.verify_token(form.cleaned_data["code"]):
-                requiring = [m.clinic.name for m in request.memberships if m.clinic.require_two_factor]
+        action = request.POST.get("action") if request.method == "POST" else None
+        off = CodeForm(request.POST if action == "off" else None)
+        renew = CodeForm(request.POST if action == "recovery" else None, prefix="recovery")
+        form = renew if action == "recovery" else off
+        if action in ("off", "recovery") and form.is_valid():
+            if not device.verify_token(form.cleaned_data["code"]):
+                form.add_error("code", _wrong(device))
+            elif action == "recovery":
+                codes = new_recovery_codes(user)
+                record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=True,
+                       recovery_codes="renewed")
+                return _show_codes(request, codes)
+            else:
+                requiring = [m.clinic.name for m in request.memberships if m.clinic.requires_two_factor(m.role)]
                 if requiring:
                     messages.error(request, f"{', '.join(requiring)} requires two-factor sign-in; it stays on.")
                     return redirect("two-factor")
-                TOTPDevice.objects.filter(user=user).delete()
+                remove_second_factor(user)
                 record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=False)
                 messages.success(request, "Two-factor sign-in is off.")
                 return redirect("two-factor")
-            form.add_error("code", _wrong(device))
-        return render(request, "registration/two_factor.html", {"form": form, "enabled": True},
-                      status=400 if form.errors else 200)
+        context = {"form": off, "renew": renew, "enabled": True, "required": _required(request),
+                   "recovery_left": recovery_codes_left(user)}
+        return render(request, "registration/two_factor.html", context,
+                      status=400 if off.errors or renew.errors else 200)
+    form = CodeForm(request.POST or None)
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if pending is None:
         pending = TOTPDevice.objects.create(user=user, confirmed=False, name=DEVICE_NAME)
@@ -182,12 +271,14 @@ def setup(request):
             ApiToken.objects.filter(user=user).delete()  # tokens issued on the password alone end here
             request.session.cycle_key()
             otp_login(request, pending)
-            record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=True)
+            codes = new_recovery_codes(user)
+            record(request, Action.TWO_FACTOR_CHANGE, user=user, clinic=NO_CLINIC, enabled=True,
+                   recovery_codes="new")
             messages.success(request, "Two-factor sign-in is on. From now on, signing in asks for a code.")
-            return redirect("home")
+            return _show_codes(request, codes)
         form.add_error("code", _wrong(pending, "Check that the app shows Accretion Portal and that the time on "
                                                "your phone is correct."))
     context = {"form": form, "enabled": False, "qr": _qr(pending.config_url), "key": _grouped(pending),
-               "required": bool(getattr(request, "clinic", None) and request.clinic.require_two_factor)}
+               "required": _required(request)}
     return render(request, "registration/two_factor.html", context, status=400 if form.errors else 200)
 

@@ -62,7 +62,7 @@ def _signed_in(request) -> bool:
         api_token = activate_token(request, token)
         if api_token is None:
             return False
-        if not token_allowed(api_token.user, api_token.clinic):
+        if not token_allowed(api_token.user, api_token.clinic, request.role):
             raise Problem(403, "security", f"{api_token.clinic.name} requires two-factor sign-in.")
         return True
     if not (request.user.is_authenticated and getattr(request, "clinic", None) is not None):

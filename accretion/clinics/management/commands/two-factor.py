@@ -6,11 +6,11 @@ again (a clinic that requires it asks at once). Audited on the account.
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accretion.audit.log import Action, record
 from accretion.cli.base import OneLineUsage, add_subcommands, invalid, operator_name
 from accretion.clinics.models import ApiToken, Membership
+from accretion.clinics.two_factor import remove_second_factor
 
 
 class Command(OneLineUsage, BaseCommand):
@@ -28,9 +28,7 @@ class Command(OneLineUsage, BaseCommand):
         user = get_user_model().objects.filter(username=name).first() if "\x00" not in name else None
         if user is None:
             raise invalid(f"USERNAME: no account {username[:60]!r}")
-        had_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-        TOTPDevice.objects.filter(user=user).delete()
-        if not had_app:
+        if not remove_second_factor(user):  # the app and the recovery codes
             self.stdout.write(f"{name} has no two-factor sign-in; nothing changed.")
             return
         ApiToken.objects.filter(user=user).delete()  # issued with the lost phone's codes
